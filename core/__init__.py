@@ -1,0 +1,1 @@
+"""Cross-cutting concerns written once: settings, view state, panels, i18n, security."""

@@ -1,0 +1,1 @@
+"""Data layer: regions, indicator catalogue, topic tables, queries, generator, loader."""

@@ -1,0 +1,84 @@
+"""Database engines: one URL setting, SQLite (WAL) by default, PostgreSQL in production.
+
+The same SQLAlchemy Core/ORM code serves both; dialect differences (upsert, bulk copy) are
+kept in this module and in data/loader.py.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from core.settings import get_settings
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web workers read while the live generator or a loader writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    url = url or get_settings().db_url
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite"):
+                path = url.split("///", 1)[-1]
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def is_postgres(engine: Engine | None = None) -> bool:
+    return (engine or get_engine()).dialect.name == "postgresql"
+
+
+@contextmanager
+def session_scope(url: str | None = None):
+    """A transaction: committed when the block ends, rolled back whole on any error."""
+    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    session: Session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def create_schema(url: str | None = None) -> None:
+    from data import models  # noqa: F401  (registers the tables)
+
+    Base.metadata.create_all(get_engine(url))
