@@ -94,7 +94,7 @@ class AirHourly(Base):
     no2: Mapped[float] = mapped_column(Float)
     so2: Mapped[float] = mapped_column(Float)
     co: Mapped[float] = mapped_column(Float)  # mg/m³
-    primary_pollutant: Mapped[str] = mapped_column(String(8), default="")
+    primary_pollutant: Mapped[str] = mapped_column(String(24), default="")  # "pm25" or tied "pm25,pm10"
     __table_args__ = (Index("ix_air_hourly_ts", "ts"),)
 
 
@@ -109,7 +109,7 @@ class AirDaily(Base):
     no2: Mapped[float] = mapped_column(Float)
     so2: Mapped[float] = mapped_column(Float)
     co: Mapped[float] = mapped_column(Float)
-    primary_pollutant: Mapped[str] = mapped_column(String(8), default="")
+    primary_pollutant: Mapped[str] = mapped_column(String(24), default="")  # "pm25" or tied "pm25,pm10"
     __table_args__ = (Index("ix_air_daily_day", "day"),)
 
 
@@ -382,6 +382,9 @@ class WarningState(Base):
     value: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
     since: Mapped[datetime] = mapped_column(DateTime)
+    # when each level 1..level was reached in this episode (ISO times, space-separated; the last is
+    # `since`), so that after a de-escalation the engine still knows since when the lower level holds
+    reached: Mapped[str] = mapped_column(String(140), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     __table_args__ = (Index("ix_warning_open", "cleared_at", "indicator", "adcode"),)
