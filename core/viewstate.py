@@ -24,7 +24,7 @@ PAGES = {
     "/eldercare": "eldercare",
     "/incidents": "incidents",
 }
-RESERVED = ("region", "start", "end", "screen", "lang")
+RESERVED = ("region", "start", "end", "screen", "lang", "metric")
 MAX_RANGE_DAYS = 3 * 366 + 1
 _VALUE = re.compile(r"^[\w\u4e00-\u9fff.\-]{1,40}$")
 
@@ -91,6 +91,7 @@ class ViewState:
     screen: bool = False
     lang: str = "zh"
     detail: str = ""  # /incidents/<id>
+    metric: str = ""  # the indicator the map is coloured by ("" = the page's default)
     errors: tuple[str, ...] = field(default=(), compare=False)
 
     # -- reading -------------------------------------------------------------------------------
@@ -158,6 +159,9 @@ class ViewState:
     def clear_filters(self) -> "ViewState":
         return replace(self, filters=(), errors=())
 
+    def with_metric(self, code: str) -> "ViewState":
+        return replace(self, metric=code, errors=())
+
     def with_page(self, page: str, keep_filters: bool = False) -> "ViewState":
         return replace(self, page=page, detail="", filters=self.filters if keep_filters else (), errors=())
 
@@ -194,7 +198,7 @@ def preset_range(preset: str, today: date) -> tuple[date, date]:
 
 def parse_view(pathname: str | None, search: str | None, *, root: str, today: date,
                region_exists=lambda code: True, first_day: date | None = None,
-               allowed_region=lambda code: True) -> ViewState:
+               allowed_region=lambda code: True, metric_exists=lambda code: True) -> ViewState:
     """Parse a URL into a ViewState. Problems become messages in `errors`, never exceptions.
 
     root: the deployment's region (the default); today: the data's current day;
@@ -273,12 +277,16 @@ def parse_view(pathname: str | None, search: str | None, *, root: str, today: da
             filters[key] = tuple(cleaned[:50])
 
     screen = screen or (params.get("screen") or [""])[-1] in ("1", "true")
+    metric = (params.get("metric") or [""])[-1].strip()
+    if metric and not (metric_exists(metric)):
+        errors.append(f"指标“{metric[:40]}”不存在 · unknown indicator")
+        metric = ""
     lang = (params.get("lang") or ["zh"])[-1]
     if lang not in ("zh", "en"):
         errors.append("语言参数应为 zh 或 en · lang must be zh or en")
         lang = "zh"
     return ViewState(page=path, region=region, start=start, end=end, filters=_sorted_filters(filters),
-                     screen=screen, lang=lang, detail=detail, errors=tuple(errors))
+                     screen=screen, lang=lang, detail=detail, metric=metric, errors=tuple(errors))
 
 
 def view_to_search(view: ViewState, *, root: str, today: date) -> str:
@@ -291,6 +299,8 @@ def view_to_search(view: ViewState, *, root: str, today: date) -> str:
         params.append(("end", view.end.isoformat()))
     for name, values in view.filters:
         params.append((name, ",".join(values)))
+    if view.metric:
+        params.append(("metric", view.metric))
     if view.lang != "zh":
         params.append(("lang", view.lang))
     if view.screen:
@@ -303,3 +313,13 @@ def view_to_path(view: ViewState) -> str:
     if view.page == "/incidents" and view.detail:
         path = f"/incidents/{view.detail}"
     return path
+
+
+def narrow(view: ViewState, dimensions: tuple[str, ...]) -> ViewState:
+    """The part of a view a query depends on: region, time and only the filters it reads.
+
+    Queries receive narrowed views, so that their cache entries survive clicks on filters they
+    ignore, and so that page, language and screen mode never split the cache.
+    """
+    kept = tuple((name, values) for name, values in view.filters if name in dimensions)
+    return ViewState(page="", region=view.region, start=view.start, end=view.end, filters=kept, lang=view.lang)

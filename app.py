@@ -1,0 +1,153 @@
+"""City Brain Cockpit (城市大脑 · 领导驾驶舱) — the Dash application.
+
+`python app.py` serves it on HOST:PORT (default 127.0.0.1:8050) with its embedded defaults:
+an SQLite file under var/, demo data for the configured region generated on first run, and a
+file-system cache. Production runs `gunicorn app:server` (see README).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import dash
+from dash import dcc, html
+from flask import abort, jsonify, send_file
+
+from core.settings import get_settings
+
+log = logging.getLogger("cockpit")
+
+
+def prepare_data() -> None:
+    """Validate the catalogue and the region, create the schema, generate demo data if empty."""
+    from sqlalchemy import select
+
+    from data.catalogue import catalogue
+    from data.db import create_schema, get_engine
+    from data.models import DataMeta
+    from data.regions import region_tree
+
+    settings = get_settings()
+    catalogue()  # a bad catalogue entry stops start-up here, naming the entry and field
+    region_tree()  # and so does an unknown region setting
+    create_schema()
+    with get_engine().connect() as conn:
+        has_data = conn.execute(select(DataMeta.value).where(DataMeta.key == "version")).scalar() is not None
+    if not has_data and settings.demo_generate:
+        from data.generator import generate
+
+        log.warning("empty database: generating demo data for %s (scale %s) …", settings.region_adcode,
+                    settings.demo_scale)
+        report = generate(scale=settings.demo_scale, seed=settings.demo_seed, end=settings.demo_end,
+                          years=settings.demo_years)
+        log.warning("demo data ready: %s", report)
+        from data.alerts import evaluate_warnings
+
+        evaluate_warnings()
+
+
+def layout():
+    from data.cache import data_version
+
+    settings = get_settings()
+    return html.Div([
+        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="data-version", data=data_version()),
+        dcc.Interval(id="refresh-tick", interval=settings.refresh_seconds * 1000),
+        dcc.Store(id="ui-theme", storage_type="local"),
+        html.Header([
+            html.Div([
+                html.H1(id="app-title", className="app-title"),
+                html.Div(id="nav-slot", className="nav-slot"),
+                html.Div([html.Div(id="status-slot", className="status-slot"),
+                          html.Div(id="tools-slot", className="tools-slot")], className="header-right"),
+            ], className="header-top"),
+            html.Div([
+                html.Div(id="crumb-slot", className="crumb-slot"),
+                html.Div(id="time-slot", className="time-slot"),
+                html.Div(id="chips-slot", className="chips-slot"),
+            ], className="header-bottom"),
+        ], className="app-header", id="app-header"),
+        html.Div(id="errors-slot"),
+        html.Main(dash.page_container, className="app-main", id="app-main"),
+    ], id="app-root", className="app-root")
+
+
+def create_app() -> dash.Dash:
+    settings = get_settings()
+    prepare_data()
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="pages",
+        suppress_callback_exceptions=True,
+        serve_locally=True,  # intranet: every script and style ships with the app
+        title="城市大脑 · 领导驾驶舱",
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = layout
+    server = app.server
+    server.config["SECRET_KEY"] = settings.secret_key
+
+    from data.cache import init_cache
+
+    init_cache(server)
+    _register_routes(server)
+    _register_security(app)
+
+    import callbacks.frame  # noqa: F401  (registers the generic callbacks)
+    import callbacks.interaction  # noqa: F401
+    import callbacks.panels  # noqa: F401
+
+    return app
+
+
+def _register_routes(server) -> None:
+    from data.regions import RegionError, region_tree
+
+    @server.route("/geo/layer/<adcode>.json")
+    def region_layer(adcode: str):
+        """Simplified boundaries of a region's children, a static file cached on disk."""
+        tree = region_tree()
+        if not (adcode.isdigit() and len(adcode) == 6) or not tree.exists(adcode):
+            abort(404)
+        try:
+            tree.layer(adcode)
+        except RegionError:
+            abort(404)
+        response = send_file(tree.cache_dir / f"layer_{adcode}.geojson", mimetype="application/geo+json",
+                             max_age=86400)
+        return response
+
+
+def _register_security(app: dash.Dash) -> None:
+    try:
+        from core.security import init_security
+    except ImportError:  # the security layer is optional only while it is being built
+        log.warning("core.security not available: running without sign-in")
+        return
+    from data.cache import cache
+
+    def cache_check() -> bool:
+        cache.set("healthz", "1", timeout=10)
+        return cache.get("healthz") == "1"
+
+    init_security(app.server, cache_check=cache_check, script_hashes=app.csp_hashes)
+
+
+app = create_app() if os.environ.get("COCKPIT_NO_APP") != "1" else None
+server = app.server if app is not None else None
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+    settings = get_settings()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8050"))
+    if settings.live_mode:
+        from data.generator import run_live
+        import threading
+
+        threading.Thread(target=run_live, kwargs={"interval_seconds": 5}, daemon=True).start()
+    app.run(host=host, port=port, debug=False, threaded=True)

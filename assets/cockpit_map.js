@@ -1,0 +1,73 @@
+/* Functions the dash-leaflet GeoJSON layers call (referenced as {"variable": "cockpitMap.…"}).
+ * Values come through `hideout` so a drill or a new indicator only sends a few numbers, never
+ * the boundaries again (they are static files under /geo/). Status is never colour alone:
+ * each region carries a label with its name and value, each point a tooltip. */
+window.cockpitMap = (function () {
+    const LEVELS = ["#2f9e44", "#1c7ed6", "#f59f00", "#e8590c", "#e03131"];
+    function ramp(t) {
+        // light → deep blue sequential scale, readable on light and dark backgrounds
+        const stops = [[219, 234, 254], [147, 197, 253], [59, 130, 246], [29, 78, 216], [30, 58, 138]];
+        t = Math.max(0, Math.min(1, t));
+        const x = t * (stops.length - 1), i = Math.floor(x), f = x - i;
+        const a = stops[i], b = stops[Math.min(i + 1, stops.length - 1)];
+        const c = a.map((v, k) => Math.round(v + (b[k] - v) * f));
+        return "rgb(" + c.join(",") + ")";
+    }
+    function escapeHtml(text) {
+        return String(text).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
+    }
+    function regionStyle(feature, context) {
+        const h = (context && context.hideout) || {};
+        const code = feature.properties.adcode;
+        const value = h.values ? h.values[code] : undefined;
+        const selected = h.selected === code;
+        let fill = "#9aa7b8";
+        if (value !== undefined && value !== null && h.max !== h.min) {
+            let t = (value - h.min) / (h.max - h.min);
+            fill = ramp(t);
+        } else if (value !== undefined && value !== null) {
+            fill = ramp(0.6);
+        }
+        const level = h.levels ? h.levels[code] : 0;
+        return {
+            fillColor: fill, fillOpacity: h.single ? 0.12 : 0.78,
+            color: selected ? "#f59f00" : (level >= 2 ? LEVELS[level] : "#ffffff"),
+            weight: selected ? 4 : (level >= 2 ? 3 : 1.5), dashArray: level >= 2 ? "6 4" : null,
+        };
+    }
+    function regionLabel(feature, layer, context) {
+        const h = (context && context.hideout) || {};
+        const p = feature.properties;
+        const name = h.lang === "en" ? p.name_en : p.name;
+        layer.bindTooltip(function () {
+            const hh = (context && context.hideout) || h;
+            const v = hh.labels ? hh.labels[p.adcode] : "";
+            return "<b>" + escapeHtml(name) + "</b>" + (v ? "<br>" + escapeHtml(v) : "");
+        }, {permanent: !!h.permanentLabels, direction: "center", className: "cockpit-map-label"});
+    }
+    function pointToLayer(feature, latlng, context) {
+        const h = (context && context.hideout) || {};
+        const p = feature.properties;
+        const level = p.level || 0;
+        const radius = p.radius || 7;
+        const selected = h.selected && h.selected.indexOf(String(p.key)) >= 0;
+        const dim = h.selected && h.selected.length && !selected;
+        const marker = L.circleMarker(latlng, {
+            radius: radius, color: selected ? "#f59f00" : "#ffffff", weight: selected ? 3 : 1.2,
+            fillColor: p.colour || LEVELS[level] || LEVELS[0], fillOpacity: dim ? 0.25 : 0.85,
+        });
+        marker.bindTooltip(escapeHtml(p.label || p.name || ""), {direction: "top"});
+        return marker;
+    }
+    function clusterToLayer(feature, latlng, index, context) {
+        const count = feature.properties.point_count;
+        const size = count < 10 ? 28 : count < 100 ? 36 : 46;
+        const icon = L.divIcon({
+            html: "<div><span>" + feature.properties.point_count_abbreviated + "</span></div>",
+            className: "cockpit-cluster", iconSize: L.point(size, size),
+        });
+        return L.marker(latlng, {icon: icon});
+    }
+    return {regionStyle: regionStyle, regionLabel: regionLabel, pointToLayer: pointToLayer,
+            clusterToLayer: clusterToLayer};
+})();

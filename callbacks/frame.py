@@ -1,0 +1,116 @@
+"""The header follows the URL; the refresh tick follows the data version; the theme follows the user."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from sqlalchemy import select
+
+from callbacks.state import data_days, href, resolve_view, user_root
+from components.frame import breadcrumb, chips, data_time, error_banner, navigation, time_controls
+from core.i18n import pick, t
+from core.settings import get_settings
+from core.viewstate import ViewState
+from data.cache import data_version
+from data.queries.labels import filter_labels
+from data.regions import region_tree
+
+
+def updated_at() -> datetime | None:
+    from data.db import get_engine
+    from data.models import DataMeta
+
+    with get_engine().connect() as conn:
+        value = conn.execute(select(DataMeta.value).where(DataMeta.key == "updated_at")).scalar()
+    return datetime.fromisoformat(value) if value else None
+
+
+def header_tools(view: ViewState) -> list:
+    other = "en" if view.lang == "zh" else "zh"
+    from dataclasses import replace
+
+    tools = [
+        dcc.Link(t("language", view.lang), href=href(replace(view, lang=other)), id="lang-switch",
+                 className="tool-link"),
+        html.Button(pick(view.lang, "深浅", "Theme"), id="theme-toggle", className="tool-link", n_clicks=0,
+                    title=pick(view.lang, "切换浅色/深色主题", "Switch light/dark theme")),
+        dcc.Link(t("desk_mode" if view.screen else "screen_mode", view.lang),
+                 href=href(replace(view, screen=not view.screen)), id="screen-switch", className="tool-link"),
+    ]
+    user = _user()
+    if user is not None and getattr(user, "username", "") not in ("", "demo"):
+        tools.append(html.Span(getattr(user, "display_name", "") or user.username, className="user-name"))
+        tools.append(html.A(t("signout", view.lang), href="/logout", className="tool-link", id="signout"))
+    return tools
+
+
+def _user():
+    try:
+        from callbacks.state import current_user
+
+        return current_user()
+    except Exception:
+        return None
+
+
+@callback(
+    Output("app-title", "children"),
+    Output("nav-slot", "children"),
+    Output("crumb-slot", "children"),
+    Output("time-slot", "children"),
+    Output("chips-slot", "children"),
+    Output("status-slot", "children"),
+    Output("tools-slot", "children"),
+    Output("errors-slot", "children"),
+    Output("app-root", "className"),
+    Input("url", "pathname"),
+    Input("url", "search"),
+    Input("data-version", "data"),
+)
+def render_header(pathname, search, _version):
+    view = resolve_view(pathname, search)
+    tree = region_tree()
+    today, _ = data_days()
+    root = user_root()
+    city = tree.get(root).label(view.lang)
+    title = [html.Span(city, className="title-city"), html.Span(" · "),
+             html.Span(t("app_title", view.lang), className="title-app")]
+    settings = get_settings()
+    status = [data_time(updated_at(), settings.stale_after_minutes, datetime.now(), view.lang),
+              html.Div(id="clock", className="clock", **{"aria-live": "off"})]
+    home = href(ViewState(page="/", region=root, start=view.start, end=view.end, lang=view.lang))
+    classes = "app-root screen-mode" if view.screen else "app-root desk-mode"
+    classes += f" lang-{view.lang}"
+    return (title, navigation(view, href), breadcrumb(view, tree.path(view.region), root, href),
+            time_controls(view, today, href), chips(view, href, filter_labels(view)), status,
+            header_tools(view), error_banner(view, home), classes)
+
+
+@callback(
+    Output("data-version", "data"),
+    Input("refresh-tick", "n_intervals"),
+    State("data-version", "data"),
+)
+def refresh_tick(_n, known):
+    """Tell the panels to refresh only when the data changed: a tick with no new data sends
+    nothing but this small answer."""
+    version = data_version()
+    if version == known:
+        raise PreventUpdate
+    return version
+
+
+clientside_callback(
+    """
+    function(n, stored) {
+        var theme = stored || 'light';
+        if (n) { theme = theme === 'dark' ? 'light' : 'dark'; }
+        document.documentElement.setAttribute('data-theme', theme);
+        return theme;
+    }
+    """,
+    Output("ui-theme", "data"),
+    Input("theme-toggle", "n_clicks"),
+    State("ui-theme", "data"),
+)

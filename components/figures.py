@@ -1,0 +1,211 @@
+"""Figure builders: DataFrame + view → plotly figure. They know nothing of SQL.
+
+All figures share one look (transparent background so they sit on the desk's light theme and
+the wall's dark one, CJK fonts, compact margins) and one convention for clicks: every clickable
+trace carries the value a click means in `customdata`, and items not selected are dimmed.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.viewstate import ViewState
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+INK = "#7f8ea3"  # readable on both the light desk and the dark wall
+GRID = "rgba(127,142,163,0.18)"
+PALETTE = ["#3d8bfd", "#20c997", "#f59f00", "#e8590c", "#ae3ec9", "#15aabf", "#82c91e", "#f06595",
+           "#845ef7", "#fab005"]
+ACCENT = PALETTE[0]
+LEVEL_COLOURS = {0: "#2f9e44", 1: "#1c7ed6", 2: "#f59f00", 3: "#e8590c", 4: "#e03131"}
+DIMMED = 0.28
+
+
+def base_layout(fig: go.Figure, *, legend: bool = False, height: int | None = None) -> go.Figure:
+    fig.update_layout(
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT, "color": INK, "size": 12},
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        showlegend=legend,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
+        hoverlabel={"font": {"family": FONT}},
+        separators=".,",
+        clickmode="event",
+        dragmode=False,
+    )
+    if height:
+        fig.update_layout(height=height)
+    fig.update_xaxes(gridcolor=GRID, zeroline=False, automargin=True)
+    fig.update_yaxes(gridcolor=GRID, zeroline=False, automargin=True)
+    return fig
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 14, "color": INK})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig)
+
+
+def opacities(keys, selected: set[str]) -> list[float]:
+    if not selected:
+        return [1.0] * len(keys)
+    return [1.0 if str(k) in selected else DIMMED for k in keys]
+
+
+def ranking_bar(frame: pd.DataFrame, *, label: str, value: str, key: str, selected: set[str] = frozenset(),
+                unit: str = "", colour_by_level: str | None = None, decimals: int = 0,
+                orientation: str = "h", max_bars: int = 15, text_suffix: str = "") -> go.Figure:
+    """Bars ranked by value; a click gives the bar's key. Levels colour bars and label them too
+    (status is never colour alone: the label carries the value and a ▲ mark for warnings)."""
+    frame = frame.dropna(subset=[value]).head(max_bars)
+    if orientation == "h":
+        frame = frame.iloc[::-1]
+    colours = ([LEVEL_COLOURS[int(lv)] if int(lv) > 0 else ACCENT for lv in frame[colour_by_level]]
+               if colour_by_level else [ACCENT] * len(frame))
+    marks = (["▲ " if int(lv) >= 2 else "" for lv in frame[colour_by_level]]
+             if colour_by_level else [""] * len(frame))
+    text = [f"{m}{v:,.{decimals}f}{text_suffix}" for m, v in zip(marks, frame[value])]
+    bar = go.Bar(
+        x=frame[value] if orientation == "h" else frame[label],
+        y=frame[label] if orientation == "h" else frame[value],
+        orientation=orientation, customdata=frame[key].astype(str), text=text, textposition="auto",
+        marker={"color": colours, "opacity": opacities(frame[key], selected)},
+        hovertemplate=f"%{{{'y' if orientation == 'h' else 'x'}}}: %{{text}} {unit}<extra></extra>",
+        cliponaxis=False,
+    )
+    fig = go.Figure(bar)
+    base_layout(fig)
+    if orientation == "h":
+        fig.update_yaxes(type="category")
+    else:
+        fig.update_xaxes(type="category")
+    return fig
+
+
+def trend_lines(frame: pd.DataFrame, *, x: str, series: list[tuple[str, str]], unit: str = "",
+                markers: list[tuple] | None = None, decimals: int = 0, area: bool = False) -> go.Figure:
+    """Lines over time; series = [(column, legend name)]. The second series is drawn dashed and
+    lighter (last year, target). markers = [(start, end, label)] shades holidays."""
+    fig = go.Figure()
+    for i, (column, name) in enumerate(series):
+        if column not in frame:
+            continue
+        fig.add_trace(go.Scatter(
+            x=frame[x], y=frame[column], name=name, mode="lines",
+            line={"color": PALETTE[i], "width": 2.4 if i == 0 else 1.6, "dash": "solid" if i == 0 else "dot"},
+            fill="tozeroy" if area and i == 0 else None,
+            hovertemplate=f"%{{x}}<br>{name}: %{{y:,.{decimals}f}} {unit}<extra></extra>",
+        ))
+    for start, end, label in markers or []:
+        fig.add_vrect(x0=start, x1=end, fillcolor="rgba(245,159,0,0.16)", line_width=0,
+                      annotation_text=label, annotation_position="top left",
+                      annotation_font={"size": 10, "color": INK})
+    base_layout(fig, legend=len(series) > 1)
+    # Dragging along the time axis brushes a range (it becomes the page's time range).
+    fig.update_layout(dragmode="zoom", hovermode="x unified")
+    fig.update_yaxes(fixedrange=True)
+    return fig
+
+
+def donut(frame: pd.DataFrame, *, label: str, value: str, key: str, selected: set[str] = frozenset(),
+          unit: str = "") -> go.Figure:
+    pulls = [0.06 if str(k) in selected else 0 for k in frame[key]]
+    fig = go.Figure(go.Pie(
+        labels=frame[label], values=frame[value], customdata=frame[key].astype(str), hole=0.55,
+        sort=False, pull=pulls, textinfo="label+percent", textposition="outside",
+        marker={"colors": [PALETTE[i % len(PALETTE)] for i in range(len(frame))],
+                "line": {"width": [3 if str(k) in selected else 0 for k in frame[key]], "color": "#ffffff"}},
+        opacity=1.0, hovertemplate=f"%{{label}}: %{{value:,}} {unit}<extra></extra>",
+    ))
+    base_layout(fig)
+    if selected:  # plotly pies have no per-slice opacity: dim through colours instead
+        colours = [PALETTE[i % len(PALETTE)] if str(k) in selected else "rgba(127,142,163,0.35)"
+                   for i, k in enumerate(frame[key])]
+        fig.update_traces(marker_colors=colours)
+    return fig
+
+
+def funnel(frame: pd.DataFrame, *, stage: str, value: str, key: str, selected: set[str] = frozenset()) -> go.Figure:
+    fig = go.Figure(go.Funnel(
+        y=frame[stage], x=frame[value], customdata=frame[key].astype(str), textinfo="value+percent initial",
+        marker={"color": [PALETTE[i % len(PALETTE)] if not selected or str(k) in selected
+                          else "rgba(127,142,163,0.35)" for i, k in enumerate(frame[key])]},
+        connector={"line": {"color": GRID}},
+    ))
+    return base_layout(fig)
+
+
+def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, target_b: str, unit: str,
+            label_a: str, label_b: str, attained: str) -> go.Figure:
+    """Plan indicators as bullet charts: the bar is the current value, ticks the two targets;
+    attainment colours the bar and a ✓/✗ mark says it in text too."""
+    frame = frame.iloc[::-1]
+    colours = [LEVEL_COLOURS[0] if ok else LEVEL_COLOURS[3] for ok in frame[attained]]
+    marks = ["✓" if ok else "✗" for ok in frame[attained]]
+    # Each row is scaled to its 2025 target so that %, Mbps and counts share one axis.
+    scale = frame[target_b].where(frame[target_b] > 0, frame[actual]).replace(0, 1)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        y=frame[name], x=frame[actual] / scale * 100, orientation="h", marker={"color": colours},
+        text=[f"{m} {v:g}{u}" for m, v, u in zip(marks, frame[actual], frame[unit])], textposition="auto",
+        customdata=frame[name], width=0.45, name="current",
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(
+        y=frame[name], x=frame[target_a] / scale * 100, mode="markers", name=label_a,
+        marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3, "color": "#f59f00"}},
+        text=[f"{v:g}" for v in frame[target_a].fillna(0)], hovertemplate=f"{label_a}: %{{text}}<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(
+        y=frame[name], x=[100] * len(frame), mode="markers", name=label_b,
+        marker={"symbol": "line-ns-open", "size": 22, "line": {"width": 3, "color": INK}},
+        text=[f"{v:g}" for v in frame[target_b].fillna(0)], hovertemplate=f"{label_b}: %{{text}}<extra></extra>",
+    ))
+    base_layout(fig, legend=True)
+    fig.update_xaxes(range=[0, 115], ticksuffix="%", title=None)
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, x_order=None, y_order=None, zmin=None, zmax=None,
+            colourscale="RdYlGn_r", decimals: int = 1, customdata: str | None = None) -> go.Figure:
+    table = frame.pivot_table(index=y, columns=x, values=z, aggfunc="mean")
+    if x_order is not None:
+        table = table.reindex(columns=[c for c in x_order if c in table.columns])
+    if y_order is not None:
+        table = table.reindex([r for r in y_order if r in table.index])
+    fig = go.Figure(go.Heatmap(
+        z=table.values, x=list(table.columns), y=list(table.index), colorscale=colourscale, zmin=zmin, zmax=zmax,
+        text=[[("" if pd.isna(v) else f"{v:.{decimals}f}") for v in row] for row in table.values],
+        texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>", showscale=False,
+        customdata=[[str(r)] * len(table.columns) for r in table.index] if customdata else None,
+    ))
+    base_layout(fig)
+    fig.update_xaxes(type="category", side="top")
+    fig.update_yaxes(type="category", autorange="reversed")
+    return fig
+
+
+def grouped_bars(frame: pd.DataFrame, *, x: str, group: str, value: str, key: str, group_labels: dict,
+                 selected: set[str] = frozenset(), decimals: int = 0) -> go.Figure:
+    fig = go.Figure()
+    for i, (group_value, rows) in enumerate(frame.groupby(group, sort=False)):
+        fig.add_trace(go.Bar(
+            x=rows[x], y=rows[value], name=group_labels.get(group_value, str(group_value)),
+            customdata=rows[key].astype(str), marker={"color": PALETTE[i % len(PALETTE)],
+                                                       "opacity": opacities(rows[key], selected)},
+            hovertemplate=f"%{{x}} · {group_labels.get(group_value, group_value)}: %{{y:,.{decimals}f}}<extra></extra>",
+        ))
+    base_layout(fig, legend=True)
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def selected_of(view: ViewState, dimension: str | None) -> set[str]:
+    if dimension is None:
+        return set()
+    return set(view.filter_values(dimension))

@@ -1,0 +1,166 @@
+"""The frame every cockpit lives in: header, breadcrumb, time presets, filter chips, panel cards.
+
+Everything that changes the view here is a plain link to the new view's URL (computed with
+callbacks.state.href), so navigation, drill-up, presets and chip removal need no callback and the
+browser's history records each step.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import dash_leaflet as dl
+from dash import dcc, html
+
+from core.i18n import pick, t
+from core.panels import Panel
+from core.settings import get_settings
+from core.viewstate import FILTER_DIMENSIONS, ViewState, preset_range
+
+NAV = [("/", "overview"), ("/tourism", "tourism"), ("/environment", "environment"), ("/traffic", "traffic"),
+       ("/safety", "safety"), ("/eldercare", "eldercare"), ("/incidents", "incidents")]
+PRESETS = ("today", "7d", "30d", "month", "year")
+
+
+def navigation(view: ViewState, href) -> html.Nav:
+    links = []
+    for path, key in NAV:
+        target = view.with_page(path)
+        links.append(dcc.Link(t(key, view.lang), href=href(target), id=f"nav-{key}",
+                              className="nav-link active" if view.page == path else "nav-link"))
+    return html.Nav(links, className="cockpit-nav", **{"aria-label": "cockpits"})
+
+
+def breadcrumb(view: ViewState, path: list, root: str, href) -> html.Nav:
+    """安徽省 › 黄山市 › 黄山区: each level above the current one links back up (within scope)."""
+    items = []
+    inside = False
+    for position, region in enumerate(path):
+        inside = inside or region.adcode == root
+        label = region.label(view.lang)
+        last = position == len(path) - 1
+        if last or not inside:
+            items.append(html.Span(label, className="crumb current" if last else "crumb"))
+        else:
+            items.append(dcc.Link(label, href=href(view.with_region(region.adcode)), className="crumb link",
+                                  id={"type": "crumb", "adcode": region.adcode}))
+        if not last:
+            items.append(html.Span("›", className="crumb-sep", **{"aria-hidden": "true"}))
+    return html.Nav(items, className="breadcrumb", id="breadcrumb", **{"aria-label": "region"})
+
+
+def time_controls(view: ViewState, today: date, href) -> html.Div:
+    buttons = []
+    for preset in PRESETS:
+        start, end = preset_range(preset, today)
+        active = (view.start, view.end) == (start, end)
+        buttons.append(dcc.Link(t(preset, view.lang), href=href(view.with_range(start, end)),
+                                className="preset active" if active else "preset", id=f"preset-{preset}"))
+    picker = dcc.DatePickerRange(
+        id="custom-range", start_date=view.start, end_date=view.end, max_date_allowed=today,
+        display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0, clearable=False,
+        start_date_placeholder_text="YYYY-MM-DD", end_date_placeholder_text="YYYY-MM-DD", className="range-picker",
+    )
+    return html.Div([html.Div(buttons, className="presets", role="group"), picker], className="time-controls")
+
+
+def chips(view: ViewState, href, value_labels: dict[tuple[str, str], str]) -> html.Div:
+    """Active filters as removable chips, and one action that clears them all."""
+    if not view.filters:
+        return html.Div(className="chips empty", id="chips")
+    items = []
+    for dimension, values in view.filters:
+        spec = FILTER_DIMENSIONS[dimension]
+        for value in values:
+            label = value_labels.get((dimension, value), value)
+            items.append(dcc.Link(
+                [html.Span(f"{spec.label(view.lang)}: ", className="chip-dim"), html.Span(label),
+                 html.Span("×", className="chip-x", **{"aria-hidden": "true"})],
+                href=href(view.remove_filter(dimension, value)), className="chip",
+                id={"type": "chip", "dim": dimension, "value": value},
+                title=pick(view.lang, "移除此筛选", "Remove this filter"),
+            ))
+    items.append(dcc.Link(t("clear_filters", view.lang), href=href(view.clear_filters()), className="chip clear",
+                          id="clear-filters"))
+    return html.Div(items, className="chips", id="chips")
+
+
+def data_time(updated_at: datetime | None, stale_minutes: int, now: datetime, lang: str) -> html.Div:
+    if updated_at is None:
+        return html.Div("—", className="data-time")
+    stale = (now - updated_at).total_seconds() > stale_minutes * 60
+    children = [html.Span(t("updated", lang) + " "), html.Time(updated_at.strftime("%Y-%m-%d %H:%M"),
+                                                                dateTime=updated_at.isoformat())]
+    if stale:
+        children.append(html.Span(" ⚠ " + t("stale", lang, minutes=stale_minutes), className="stale-warning",
+                                  role="status"))
+    return html.Div(children, className="data-time stale" if stale else "data-time", id="data-time")
+
+
+def error_banner(view: ViewState, home_href: str) -> html.Div:
+    if not view.errors:
+        return html.Div(id="view-errors", className="view-errors empty")
+    return html.Div([
+        html.Strong(t("error_title", view.lang)),
+        html.Ul([html.Li(message) for message in view.errors]),
+        dcc.Link(t("back_home", view.lang), href=home_href, className="back-link"),
+    ], id="view-errors", className="view-errors", role="alert")
+
+
+def graph_config(view: ViewState) -> dict:
+    return {
+        "displaylogo": False, "locale": "zh-CN" if view.lang == "zh" else "en", "responsive": True,
+        "displayModeBar": False if view.screen else "hover",
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines",
+                                   "hoverClosestCartesian", "hoverCompareCartesian"],
+        "toImageButtonOptions": {"format": "png", "scale": 2},
+    }
+
+
+def panel_card(panel: Panel, view: ViewState, tools=None) -> html.Section:
+    """The shell of one panel; its content is filled by the generic panel callbacks."""
+    pid = panel.id
+    if panel.kind == "graph":
+        body = dcc.Graph(id={"type": "graph", "id": pid}, config=graph_config(view), className="panel-graph",
+                         figure={"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)",
+                                                        "plot_bgcolor": "rgba(0,0,0,0)",
+                                                        "xaxis": {"visible": False}, "yaxis": {"visible": False}}})
+    elif panel.kind == "map":
+        body = map_shell(panel, view)
+    else:
+        body = html.Div(id={"type": "html", "id": pid}, className="panel-html")
+    header = html.Header([
+        html.H2(panel.title(view.lang), className="panel-title"),
+        html.Div(tools or [], className="panel-tools"),
+    ], className="panel-header")
+    footer = html.Footer(pick(view.lang, "来源：", "Source: ") + panel.source(view.lang), className="panel-source")
+    # The hash of what the panel shows: a refresh tick that finds the same data sends nothing.
+    fingerprint = dcc.Store(id={"type": f"{panel.kind}-hash", "id": pid}, data=None)
+    return html.Section([header, html.Div(body, className="panel-body"), footer, fingerprint],
+                        className=f"panel panel-{panel.kind} w{panel.width} h{panel.height}",
+                        id=f"panel-{pid}", **{"data-panel": pid})
+
+
+def map_shell(panel: Panel, view: ViewState) -> dl.Map:
+    pid = panel.id
+    tile_url = get_settings().tile_url  # optional intranet tile server; default: boundaries only
+    layers = []
+    if tile_url:
+        layers.append(dl.TileLayer(url=tile_url))
+    layers += [
+        dl.GeoJSON(id={"type": "map-regions", "id": pid}, style={"variable": "cockpitMap.regionStyle"},
+                   onEachFeature={"variable": "cockpitMap.regionLabel"}, hideout={},
+                   hoverStyle={"weight": 3, "color": "#f59f00"}, zoomToBounds=False),
+        dl.GeoJSON(id={"type": "map-points", "id": pid}, data={"type": "FeatureCollection", "features": []},
+                   pointToLayer={"variable": "cockpitMap.pointToLayer"},
+                   clusterToLayer={"variable": "cockpitMap.clusterToLayer"}, cluster=bool(panel.map.cluster),
+                   superClusterOptions={"radius": 60, "maxZoom": 13}, hideout={}),
+    ]
+    return dl.Map(layers, id={"type": "map", "id": pid}, center=[30.0, 118.2], zoom=8, zoomSnap=0.25,
+                  attributionControl=False, className="cockpit-map", style={"background": "transparent"},
+                  scrollWheelZoom=not view.screen)
+
+
+def page_grid(panels: list, view: ViewState, extra_tools: dict | None = None) -> html.Div:
+    extra_tools = extra_tools or {}
+    return html.Div([panel_card(p, view, extra_tools.get(p.id)) for p in panels
+                     if not view.screen or p.screen], className="panel-grid")

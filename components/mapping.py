@@ -1,0 +1,86 @@
+"""The dynamic part of a map panel: which boundary layer, the values that colour it, the points.
+
+Boundaries are static files (/geo/layer/<adcode>.json, cached on disk), so a drill sends only a
+URL, a few numbers per region and, at county level, the point entities.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from core.panels import Panel
+from core.viewstate import ViewState, narrow
+from data.catalogue import catalogue, indicator
+from data.queries.indicators import ranking
+from data.regions import region_tree
+
+
+def map_metric(panel: Panel, view: ViewState) -> str:
+    metrics = panel.map.metrics
+    return view.metric if view.metric in metrics else metrics[0]
+
+
+def region_values(panel: Panel, view: ViewState) -> pd.DataFrame:
+    """The values that colour the regions (also what the map exports)."""
+    code = map_metric(panel, view)
+    tree = region_tree()
+    region = tree.get(view.region)
+    scope = view if region.level != "county" else view.with_region(region.parent)
+    return ranking(narrow(scope, ()), code, view.lang)
+
+
+def points_collection(frame: pd.DataFrame) -> dict:
+    features = []
+    for row in frame.itertuples(index=False):
+        if pd.isna(row.lat) or pd.isna(row.lon):
+            continue
+        properties = {"key": str(row.key), "name": row.name, "label": getattr(row, "label", row.name),
+                      "level": int(getattr(row, "level", 0) or 0),
+                      "radius": float(getattr(row, "radius", 7) or 7)}
+        colour = getattr(row, "colour", None)
+        if isinstance(colour, str):
+            properties["colour"] = colour
+        features.append({"type": "Feature", "properties": properties,
+                         "geometry": {"type": "Point", "coordinates": [round(row.lon, 5), round(row.lat, 5)]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def map_props(panel: Panel, view: ViewState) -> dict:
+    tree = region_tree()
+    region = tree.get(view.region)
+    at_county = region.level == "county"
+    code = map_metric(panel, view)
+    ind = indicator(code)
+    values = region_values(panel, view)
+    shown = values[values["adcode"] == view.region] if at_county else values
+    finite = [v for v in shown["value"] if v is not None and not pd.isna(v) and math.isfinite(v)]
+    hideout = {
+        "values": {r.adcode: (None if pd.isna(r.value) else float(r.value)) for r in shown.itertuples()},
+        "labels": {r.adcode: f"{ind.name(view.lang)} {ind.format(None if pd.isna(r.value) else r.value)}"
+                             f"{ind.unit(view.lang)}" for r in shown.itertuples()},
+        "levels": {r.adcode: int(r.level) for r in shown.itertuples()},
+        "min": min(finite) if finite else 0, "max": max(finite) if finite else 0,
+        "selected": view.region if at_county else None, "single": at_county, "lang": view.lang,
+        "permanentLabels": bool(view.screen) or not at_county,
+    }
+    points = {"type": "FeatureCollection", "features": []}
+    selected_points: list[str] = []
+    spec = panel.map
+    if spec.points is not None and (at_county or spec.points_at_city):
+        frame = spec.points(narrow(view, spec.point_filters))
+        points = points_collection(frame)
+        if spec.point_click is not None and getattr(spec.point_click, "dimension", None):
+            selected_points = list(view.filter_values(spec.point_click.dimension))
+    bounds = tree.bounds(view.region)
+    return {
+        "url": f"/geo/layer/{view.region if at_county else region.adcode}.json",
+        "hideout": hideout,
+        "points": points,
+        "points_hideout": {"selected": selected_points},
+        "viewport": {"bounds": bounds, "transition": "flyToBounds", "options": {"padding": [12, 12]}},
+    }
+
+
+def metric_options(panel: Panel, lang: str) -> list[dict]:
+    return [{"label": catalogue()[c].name(lang), "value": c} for c in panel.map.metrics]

@@ -1,0 +1,43 @@
+"""A cockpit page is its declared panels laid out on the grid; this builds its layout function."""
+from __future__ import annotations
+
+import dash
+from dash import ctx, html
+
+from core.panels import PAGE_PANELS
+from core.viewstate import ViewState
+
+
+def only_query_changed() -> bool:
+    """True when the router runs because only the query string changed (a drill, a filter):
+    the page keeps its components and the panel callbacks update them in place."""
+    try:
+        triggered = set(ctx.triggered_prop_ids)
+    except Exception:  # outside a callback: the first, server-side render
+        return False
+    return bool(triggered) and triggered <= {"_pages_location.search"}
+
+
+def cockpit_layout(path: str, build):
+    """Wrap a page's `build(view) -> children` as a Dash pages layout function."""
+
+    def layout(**query):
+        if only_query_changed():
+            return dash.no_update
+        view = _view_for_layout(path, query)
+        return html.Div(build(view), className=f"page page-{path.strip('/') or 'overview'}", **{"data-page": path})
+
+    return layout
+
+
+def _view_for_layout(path: str, query: dict) -> ViewState:
+    from urllib.parse import urlencode
+
+    from callbacks.state import resolve_view
+
+    search = "?" + urlencode({k: v for k, v in query.items() if isinstance(v, str)})
+    return resolve_view(path, search)
+
+
+def panels_of(path: str):
+    return PAGE_PANELS.get(path, [])

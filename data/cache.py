@@ -1,0 +1,93 @@
+"""Memoization of the query layer with flask-caching.
+
+Keys are the function, the parts of the view it depends on (region, time range, the filters it
+reads) and the data version (data_meta 'version', bumped by every generator tick and load), so
+fresh data is never hidden by the cache. The default backend is a file-system cache under var/,
+which all worker processes of one machine share; with COCKPIT_REDIS_URL it is Redis, shared by
+every machine.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import pickle
+import threading
+import time
+
+from flask_caching import Cache
+from sqlalchemy import select
+
+from core.settings import get_settings
+
+cache = Cache()
+_configured = False
+_version_lock = threading.Lock()
+_version_cache: dict[str, tuple[float, str]] = {}
+VERSION_TTL_SECONDS = 2.0
+
+
+def cache_config() -> dict:
+    settings = get_settings()
+    if settings.cache_redis_url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_redis_url,
+                "CACHE_KEY_PREFIX": f"cockpit:{settings.region_adcode}:",
+                "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout}
+    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.var_dir / "cache"),
+            "CACHE_THRESHOLD": 20000, "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout}
+
+
+def init_cache(server) -> Cache:
+    global _configured
+    cache.init_app(server, config=cache_config())
+    _configured = True
+    return cache
+
+
+def data_version(url: str | None = None) -> str:
+    """The data version, re-read at most every two seconds per process."""
+    from data.db import get_engine
+    from data.models import DataMeta
+
+    key = url or get_settings().db_url
+    now = time.monotonic()
+    with _version_lock:
+        hit = _version_cache.get(key)
+        if hit and now - hit[0] < VERSION_TTL_SECONDS:
+            return hit[1]
+    with get_engine(url).connect() as conn:
+        version = conn.execute(select(DataMeta.value).where(DataMeta.key == "version")).scalar() or "0"
+    with _version_lock:
+        _version_cache[key] = (now, version)
+    return version
+
+
+def forget_data_version() -> None:
+    with _version_lock:
+        _version_cache.clear()
+
+
+def cached(fn):
+    """Memoize a query function of hashable arguments (a ViewState is hashable)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not _configured:
+            return fn(*args, **kwargs)
+        raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items()), data_version(),
+                            get_settings().db_url))
+        key = "q:" + hashlib.sha1(raw).hexdigest()
+        try:
+            hit = cache.get(key)
+        except Exception:  # a cache outage must not take the dashboard down
+            hit = None
+        if hit is not None:
+            return hit
+        result = fn(*args, **kwargs)
+        try:
+            cache.set(key, result)
+        except Exception:
+            pass
+        return result
+
+    wrapper.uncached = fn
+    return wrapper

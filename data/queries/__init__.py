@@ -1,0 +1,1 @@
+"""The query layer: functions of a ViewState returning tidy DataFrames, aggregated in SQL."""
