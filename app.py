@@ -71,14 +71,22 @@ def layout():
         ], className="app-header", id="app-header"),
         html.Div(id="errors-slot"),
         html.Main(dash.page_container, className="app-main", id="app-main"),
+        # Exports: a signed job ticket, the background job's progress, the file.
+        dcc.Store(id="export-ticket"),
+        dcc.Download(id="export-download"),
+        html.Div([html.Progress(id="export-progress", className="export-progress", value=0, max=1),
+                  html.Span(id="export-status", role="status")], className="export-bar"),
     ], id="app-root", className="app-root")
 
 
 def create_app() -> dash.Dash:
     settings = get_settings()
     prepare_data()
+    from core.jobs import background_manager
+
     app = dash.Dash(
         __name__,
+        background_callback_manager=background_manager(),
         use_pages=True,
         pages_folder="pages",
         suppress_callback_exceptions=True,
@@ -97,6 +105,7 @@ def create_app() -> dash.Dash:
     _register_routes(server)
     _register_security(app)
 
+    import callbacks.export  # noqa: F401
     import callbacks.frame  # noqa: F401  (registers the generic callbacks)
     import callbacks.interaction  # noqa: F401
     import callbacks.panels  # noqa: F401
@@ -139,6 +148,7 @@ def _register_security(app: dash.Dash) -> None:
 
 app = create_app() if os.environ.get("COCKPIT_NO_APP") != "1" else None
 server = app.server if app is not None else None
+from core.jobs import celery_app  # noqa: E402  (Celery workers: celery -A app:celery_app worker)
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stdout)

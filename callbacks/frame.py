@@ -8,7 +8,8 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
 from callbacks.state import data_days, href, resolve_view, user_root
-from components.frame import breadcrumb, chips, data_time, error_banner, navigation, time_controls
+from components.frame import (breadcrumb, chips, data_time, error_banner, navigation, report_buttons,
+                              time_controls)
 from core.i18n import pick, t
 from core.settings import get_settings
 from core.viewstate import ViewState
@@ -38,6 +39,8 @@ def header_tools(view: ViewState) -> list:
         dcc.Link(t("desk_mode" if view.screen else "screen_mode", view.lang),
                  href=href(replace(view, screen=not view.screen)), id="screen-switch", className="tool-link"),
     ]
+    if not view.screen and view.page != "/incidents":
+        tools.insert(0, report_buttons(view))
     user = _user()
     if user is not None and getattr(user, "username", "") not in ("", "demo"):
         tools.append(html.Span(getattr(user, "display_name", "") or user.username, className="user-name"))

@@ -128,9 +128,12 @@ def panel_card(panel: Panel, view: ViewState, tools=None) -> html.Section:
         body = map_shell(panel, view)
     else:
         body = html.Div(id={"type": "html", "id": pid}, className="panel-html")
+    tools = list(tools or [])
+    if panel.export and not view.screen:
+        tools.append(export_menu(panel, view))
     header = html.Header([
         html.H2(panel.title(view.lang), className="panel-title"),
-        html.Div(tools or [], className="panel-tools"),
+        html.Div(tools, className="panel-tools"),
     ], className="panel-header")
     footer = html.Footer(pick(view.lang, "来源：", "Source: ") + panel.source(view.lang), className="panel-source")
     # The hash of what the panel shows: a refresh tick that finds the same data sends nothing.
@@ -138,6 +141,26 @@ def panel_card(panel: Panel, view: ViewState, tools=None) -> html.Section:
     return html.Section([header, html.Div(body, className="panel-body"), footer, fingerprint],
                         className=f"panel panel-{panel.kind} w{panel.width} h{panel.height}",
                         id=f"panel-{pid}", **{"data-panel": pid})
+
+
+EXPORT_FORMATS = (("png", "PNG"), ("svg", "SVG"), ("csv", "CSV"), ("xlsx", "Excel"))
+
+
+def export_menu(panel: Panel, view: ViewState) -> html.Details:
+    """Every panel exports what it shows: image (print resolution) or the data behind it."""
+    return html.Details([
+        html.Summary(t("export", view.lang), className="export-summary"),
+        html.Div([html.Button(label, id={"type": "export", "panel": panel.id, "fmt": fmt}, n_clicks=0,
+                              className="export-button") for fmt, label in EXPORT_FORMATS],
+                 className="export-options"),
+    ], className="export-menu")
+
+
+def report_buttons(view: ViewState) -> html.Div:
+    """The whole cockpit as one report."""
+    return html.Div([html.Span(pick(view.lang, "报告", "Report"), className="report-label")] + [
+        html.Button(label, id={"type": "export-report", "fmt": fmt}, n_clicks=0, className="tool-link")
+        for fmt, label in (("pptx", "PPT"), ("pdf", "PDF"))], className="report-buttons")
 
 
 def map_shell(panel: Panel, view: ViewState) -> dl.Map:

@@ -26,8 +26,11 @@ def region_values(panel: Panel, view: ViewState) -> pd.DataFrame:
     code = map_metric(panel, view)
     tree = region_tree()
     region = tree.get(view.region)
-    scope = view if region.level != "county" else view.with_region(region.parent)
-    return ranking(narrow(scope, ()), code, view.lang)
+    if region.level != "county":
+        return ranking(narrow(view, ()), code, view.lang)
+    # a county is shown among its siblings, itself marked
+    siblings = ranking(narrow(view.with_region(region.parent), ()), code, view.lang)
+    return siblings.assign(selected=siblings["adcode"] == view.region)
 
 
 def points_collection(frame: pd.DataFrame) -> dict:

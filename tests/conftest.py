@@ -1,12 +1,7 @@
 """Shared fixtures: a generated demo database, the app served on a free port, a headless Chromium."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from served import CHROMIUM_ARGS, ServedApp  # noqa: E402
 from services import require_chromium  # noqa: E402
 
 DEMO_END = date(2026, 11, 25)  # fixed "today" so figures are reproducible
@@ -40,49 +36,9 @@ def demo_env(tmp_path_factory):
     return {"url": url, "folder": folder, "settings": settings}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ServedApp:
-    def __init__(self, env: dict, extra_env: dict | None = None):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        environ = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "DATABASE_URL": env["url"],
-                   "COCKPIT_VAR_DIR": str(env["folder"] / "var"), "COCKPIT_DEMO_END": DEMO_END.isoformat(),
-                   "COCKPIT_AUTH": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-        self.log = open(env["folder"] / f"server-{self.port}.log", "w")
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=environ,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        self.wait_ready()
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the app exited: see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
-                    if response.status in (200, 503):
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("the app did not start in time")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 @pytest.fixture(scope="session")
 def served_app(demo_env):
-    app = ServedApp(demo_env)
+    app = ServedApp(demo_env["url"], demo_env["folder"], {"COCKPIT_DEMO_END": DEMO_END.isoformat()})
     yield app
     app.stop()
 
@@ -94,10 +50,7 @@ def browser():
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
-            executable_path=path, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage"])
+            executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 

@@ -1,0 +1,126 @@
+"""The generic indicator queries (KPIs, trends, rankings, six dimensions) against plain SQL."""
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from core.viewstate import ViewState
+
+
+@pytest.fixture(scope="module")
+def db(demo_env):
+    from data.db import get_engine
+
+    return get_engine(demo_env["url"])
+
+
+def sql_value(db, code, adcode, start, end):
+    from data.catalogue import indicator
+
+    ind = indicator(code)
+    with db.connect() as conn:
+        row = conn.execute(text(
+            "SELECT SUM(value), AVG(value), MAX(value), SUM(value*weight), SUM(weight), SUM(numerator), "
+            "SUM(denominator) FROM region_daily WHERE indicator=:c AND adcode=:a AND day BETWEEN :s AND :e"),
+            {"c": code, "a": adcode, "s": start, "e": end}).one()
+    s, a, m, sw, w, n, d = row
+    return {"sum": s, "mean": a, "max": m, "weighted_mean": (sw / w) if w else a,
+            "ratio": (ind.factor * n / d) if d else None}[ind.time_agg]
+
+
+VIEW = ViewState(region="341000", start=date(2026, 11, 1), end=date(2026, 11, 21))
+CODES = ("tourism.visitors", "env.good_days", "traffic.congestion", "safety.forest_fire_risk", "env.aqi")
+
+
+@pytest.mark.parametrize("region", ["341000", "341003"])
+def test_kpis_equal_sql_for_current_previous_and_last_year(db, region):
+    from data.queries.indicators import kpis
+
+    view = VIEW.with_region(region)
+    frame = kpis(view, CODES).set_index("indicator")
+    for code in CODES:
+        current = sql_value(db, code, region, view.start, view.end)
+        previous = sql_value(db, code, region, *view.previous_period())
+        last_year = sql_value(db, code, region, *view.same_period_last_year())
+        assert frame.loc[code, "value"] == pytest.approx(current)
+        assert frame.loc[code, "previous"] == pytest.approx(previous)
+        assert frame.loc[code, "last_year"] == pytest.approx(last_year)
+        assert frame.loc[code, "change_prev"] == pytest.approx((current - previous) / abs(previous) * 100)
+
+
+def test_kpi_level_follows_catalogue_thresholds(demo_env):
+    from data.catalogue import indicator
+    from data.queries.indicators import kpis
+
+    row = kpis(VIEW, ("env.aqi",)).iloc[0]
+    assert row["level"] == indicator("env.aqi").level_of(row["value"])
+
+
+def test_ranking_lists_the_seven_counties_with_their_values(db):
+    from data.queries.indicators import ranking
+
+    frame = ranking(VIEW, "tourism.visitors")
+    assert set(frame["adcode"]) == {"341002", "341003", "341004", "341021", "341022", "341023", "341024"}
+    for row in frame.itertuples():
+        assert row.value == pytest.approx(sql_value(db, "tourism.visitors", row.adcode, VIEW.start, VIEW.end))
+    assert list(frame["value"]) == sorted(frame["value"], reverse=True)  # best first
+    # at county level, the county is shown among its siblings and marked
+    county = ranking(VIEW.with_region("341003"), "tourism.visitors")
+    assert county.loc[county["selected"], "adcode"].tolist() == ["341003"]
+
+
+def test_city_total_equals_its_counties_through_the_query_layer(demo_env):
+    from data.queries.indicators import kpis, ranking
+
+    city = kpis(VIEW, ("tourism.visitors",)).iloc[0]["value"]
+    assert city == pytest.approx(ranking(VIEW, "tourism.visitors")["value"].sum())
+
+
+def test_trend_has_a_point_per_day_and_last_year_aligned(db):
+    from data.queries.indicators import trend
+
+    frame = trend(VIEW, "tourism.visitors")
+    assert len(frame) == VIEW.days
+    first = frame.iloc[0]
+    assert first["value"] == pytest.approx(sql_value(db, "tourism.visitors", "341000", VIEW.start, VIEW.start))
+    assert first["last_year"] == pytest.approx(
+        sql_value(db, "tourism.visitors", "341000", date(2025, 11, 1), date(2025, 11, 1)))
+    long = trend(ViewState(region="341000", start=date(2026, 1, 1), end=date(2026, 11, 21)), "env.aqi")
+    assert long.attrs["grain"] == "week" and 40 <= len(long) <= 50
+
+
+def test_six_dimension_scores_are_between_0_and_100(demo_env):
+    from data.queries.indicators import dimension_scores
+
+    frame = dimension_scores(VIEW)
+    assert set(frame["dimension"]) == {"dynamics", "economy", "governance", "services", "risk", "environment"}
+    assert frame["score"].between(0, 100).all()
+    assert len(frame) == 6 * 7
+
+
+def test_cache_follows_the_data_version(demo_env, tmp_path):
+    """A cached query answers again only while the data version is unchanged."""
+    from flask import Flask
+
+    from data import cache as cache_module
+    from data.db import get_engine
+    from data.queries.indicators import kpis
+
+    server = Flask("t")
+    cache_module.init_cache(server)
+    view = VIEW.with_region("341021")
+    with server.app_context():
+        before = kpis(view, ("tourism.visitors",)).iloc[0]["value"]
+        with get_engine(demo_env["url"]).begin() as conn:
+            conn.execute(text("UPDATE region_daily SET value = value + 1000 WHERE indicator='tourism.visitors' "
+                              "AND adcode='341021' AND day=:d"), {"d": view.end})
+            conn.execute(text("UPDATE data_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                              "WHERE key='version'"))
+        assert kpis(view, ("tourism.visitors",)).iloc[0]["value"] == before  # version re-read every 2 s
+        cache_module.forget_data_version()
+        after = kpis(view, ("tourism.visitors",)).iloc[0]["value"]
+        with get_engine(demo_env["url"]).begin() as conn:
+            conn.execute(text("UPDATE region_daily SET value = value - 1000 WHERE indicator='tourism.visitors' "
+                              "AND adcode='341021' AND day=:d"), {"d": view.end})
+    cache_module._configured = False
+    assert after == pytest.approx(before + 1000)

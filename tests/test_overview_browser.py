@@ -1,0 +1,152 @@
+"""The overview in a real headless Chromium: drill on the map, breadcrumb, back button, cross-filter,
+chips, language, deep links, bad links — with no console error and no request to another host."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from conftest import DEMO_END
+from core.viewstate import ViewState
+
+pytestmark = pytest.mark.browser
+CODES = ("tourism.visitors", "env.good_days", "env.aqi", "traffic.congestion", "eldercare.services")
+LAST_WEEK = (date(2026, 11, 19), DEMO_END)
+
+
+def kpi_value(page, code: str) -> float:
+    locator = page.locator(f'[id="kpi-{code}"] .kpi-value')
+    locator.wait_for()
+    return float(locator.get_attribute("data-value"))
+
+
+def wait_for_kpi(page, code: str, expected: float) -> None:
+    page.wait_for_function(
+        """([code, expected]) => {
+            const el = document.querySelector(`[id="kpi-${code}"] .kpi-value`);
+            return el && Math.abs(parseFloat(el.dataset.value) - expected) <= Math.abs(expected) * 1e-5 + 1e-6;
+        }""", arg=[code, expected], timeout=15000)
+
+
+def expected_kpis(region: str, filters=()) -> dict:
+    from data.queries.indicators import kpis
+
+    view = ViewState(region=region, start=LAST_WEEK[0], end=LAST_WEEK[1], filters=filters)
+    frame = kpis(view, CODES)
+    return dict(zip(frame["indicator"], frame["value"]))
+
+
+def graph_data(page, panel_id: str):
+    return page.evaluate(
+        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
+                      return el && el.data ? el.data.map(t => ({x: t.x, y: t.y, customdata: t.customdata})) : null; }""",
+        panel_id)
+
+
+def wait_graph(page, panel_id: str, predicate: str, timeout: int = 15000):
+    page.wait_for_function(
+        f"""(pid) => {{ const el = document.querySelector(`[id="panel-${{pid}}"] .js-plotly-plot`);
+                       if (!el || !el.data || !el.data.length) return false; const d = el.data; return {predicate}; }}""",
+        arg=panel_id, timeout=timeout)
+
+
+def test_drill_back_filter_language_and_reload(page, demo_env):
+    page.goto(page.base + "/")
+    city = expected_kpis("341000")
+    wait_for_kpi(page, "tourism.visitors", city["tourism.visitors"])
+    for code in CODES:
+        assert kpi_value(page, code) == pytest.approx(city[code], rel=1e-5)
+    assert page.locator("#breadcrumb .crumb.current").inner_text() == "黄山市"
+
+    # drill: click 黄山区 on the map (its label sits on the polygon and lets clicks through)
+    label = page.locator(".cockpit-map-label", has_text="黄山区").first
+    label.wait_for()
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"region=341003"))
+    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黄山区'")
+    county = expected_kpis("341003")
+    wait_for_kpi(page, "tourism.visitors", county["tourism.visitors"])
+    for code in CODES:
+        assert kpi_value(page, code) == pytest.approx(county[code], rel=1e-5)
+    assert page.locator("#breadcrumb a.crumb", has_text="黄山市").count() == 1
+
+    # the browser's back button undoes the drill
+    page.go_back()
+    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黄山市'")
+    wait_for_kpi(page, "tourism.visitors", city["tourism.visitors"])
+
+    # cross-filter: click the 城市安全 bar of "incidents by theme"; the funnel follows
+    from data.queries.incidents import closed_loop
+
+    wait_graph(page, "overview.themes", "d[0].customdata && d[0].customdata.length > 1")
+    bars = page.locator('[id="panel-overview.themes"] .bars .point path')
+    customdata = graph_data(page, "overview.themes")[0]["customdata"]
+    target = customdata.index("safety")
+    bars.nth(target).click(force=True)
+    page.wait_for_url(re.compile(r"theme=safety"))
+    page.locator(".chip", has_text="城市安全").wait_for()
+    filtered = closed_loop(ViewState(region="341000", start=LAST_WEEK[0], end=LAST_WEEK[1],
+                                     filters=(("theme", ("safety",)),)))
+    expected = [int(v) for v in filtered["incidents"]]
+    wait_graph(page, "overview.funnel", f"JSON.stringify(d[0].x) === '{expected}'".replace(" ", ""))
+    # the other panels were not cross-filtered away: KPIs are unchanged
+    assert kpi_value(page, "tourism.visitors") == pytest.approx(city["tourism.visitors"], rel=1e-5)
+
+    # remove the chip: the filter goes, the funnel shows every theme again
+    page.locator(".chip:not(.clear)").first.click()
+    page.wait_for_function("!location.search.includes('theme=')")
+    unfiltered = [int(v) for v in closed_loop(ViewState(region="341000", start=LAST_WEEK[0],
+                                                        end=LAST_WEEK[1]))["incidents"]]
+    wait_graph(page, "overview.funnel", f"JSON.stringify(d[0].x) === '{unfiltered}'".replace(" ", ""))
+
+    # English
+    page.locator("#lang-switch").click()
+    page.wait_for_url(re.compile(r"lang=en"))
+    page.locator("#nav-overview", has_text="Overview").wait_for()
+    assert page.locator("#breadcrumb .crumb.current").inner_text() == "Huangshan City"
+
+    # a deep link reproduces the view, and reload restores it
+    deep = "/?region=341023&start=2026-11-01&end=2026-11-07"
+    page.goto(page.base + deep)
+    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
+    from data.queries.indicators import kpis
+
+    yi = kpis(ViewState(region="341023", start=date(2026, 11, 1), end=date(2026, 11, 7)), CODES)
+    wait_for_kpi(page, "tourism.visitors", float(yi.iloc[0]["value"]))
+    page.reload()
+    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
+    wait_for_kpi(page, "tourism.visitors", float(yi.iloc[0]["value"]))
+    assert page.locator('.range-picker input').first.input_value() == "2026-11-01"
+
+    assert page.console_errors == []
+    assert page.outside_requests == []
+
+
+def test_time_preset_changes_the_range(page, demo_env):
+    page.goto(page.base + "/")
+    page.locator("#preset-30d").click()
+    page.wait_for_url(re.compile(r"start=2026-10-27&end=2026-11-25"))
+    from data.queries.indicators import kpis
+
+    month = kpis(ViewState(region="341000", start=date(2026, 10, 27), end=DEMO_END), ("tourism.visitors",))
+    wait_for_kpi(page, "tourism.visitors", float(month.iloc[0]["value"]))
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/?region=999999", "区域代码"),
+    ("/?start=2026-11-10&end=2026-11-01", "开始日期晚于结束日期"),
+    ("/?bogus=1", "未知筛选条件"),
+    ("/no/such/page", "页面不存在"),
+])
+def test_bad_links_show_a_message_and_a_way_back(page, path, message):
+    page.goto(page.base + path)
+    banner = page.locator("#view-errors, .not-found")
+    banner.first.wait_for()
+    assert message in page.locator("body").inner_text()
+    back = page.locator(".back-link").first
+    back.click()
+    page.wait_for_function("location.pathname === '/' && !location.search.includes('bogus')")
+    assert not [e for e in page.console_errors if "500" in e]
