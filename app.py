@@ -45,9 +45,17 @@ def prepare_data() -> None:
         from data.alerts import evaluate_warnings
 
         evaluate_warnings()
+    if settings.auth_required and not settings.production:
+        # The embedded demo: a first administrator with a random password, shown once and kept in
+        # var/initial_admin_password (0600). Never a default credential; production creates users
+        # with the CLI.
+        from core.auth import ensure_first_admin
+
+        ensure_first_admin()
 
 
 def layout():
+    from components.screen import announcement_slot, screen_bar, screen_stores
     from data.cache import data_version
 
     settings = get_settings()
@@ -56,6 +64,7 @@ def layout():
         dcc.Store(id="data-version", data=data_version()),
         dcc.Interval(id="refresh-tick", interval=settings.refresh_seconds * 1000),
         dcc.Store(id="ui-theme", storage_type="local"),
+        *screen_stores(),
         html.Header([
             html.Div([
                 html.H1(id="app-title", className="app-title"),
@@ -68,6 +77,7 @@ def layout():
                 html.Div(id="time-slot", className="time-slot"),
                 html.Div(id="chips-slot", className="chips-slot"),
             ], className="header-bottom"),
+            screen_bar(),
         ], className="app-header", id="app-header"),
         html.Div(id="errors-slot"),
         html.Main(dash.page_container, className="app-main", id="app-main"),
@@ -76,6 +86,7 @@ def layout():
         dcc.Download(id="export-download"),
         html.Div([html.Progress(id="export-progress", className="export-progress", value=0, max=1),
                   html.Span(id="export-status", role="status")], className="export-bar"),
+        announcement_slot(),
     ], id="app-root", className="app-root")
 
 
@@ -83,6 +94,7 @@ def create_app() -> dash.Dash:
     settings = get_settings()
     prepare_data()
     from core.jobs import background_manager
+    from core.security import SESSION_EXPIRY_SCRIPT
 
     app = dash.Dash(
         __name__,
@@ -94,6 +106,7 @@ def create_app() -> dash.Dash:
         title="城市大脑 · 领导驾驶舱",
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        external_scripts=[SESSION_EXPIRY_SCRIPT],  # a 401 from an expired session leads to sign-in
     )
     app.layout = layout
     server = app.server
@@ -109,6 +122,7 @@ def create_app() -> dash.Dash:
     import callbacks.frame  # noqa: F401  (registers the generic callbacks)
     import callbacks.interaction  # noqa: F401
     import callbacks.panels  # noqa: F401
+    import callbacks.screen  # noqa: F401
 
     return app
 
@@ -132,11 +146,7 @@ def _register_routes(server) -> None:
 
 
 def _register_security(app: dash.Dash) -> None:
-    try:
-        from core.security import init_security
-    except ImportError:  # the security layer is optional only while it is being built
-        log.warning("core.security not available: running without sign-in")
-        return
+    from core.security import init_security
     from data.cache import cache
 
     def cache_check() -> bool:

@@ -50,6 +50,9 @@ class Settings:
     secret_key: str = ""
     auth_required: bool = True
     trusted_user_header: str = ""
+    # Reverse proxies in front of the app (nginx, the SSO proxy): their X-Forwarded-For gives the
+    # client address that sign-in limits and the audit log use.
+    proxy_hops: int = 0
     session_minutes: int = 480
     production: bool = False
     carousel: tuple[str, ...] = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
@@ -89,6 +92,7 @@ def load_settings() -> Settings:
         secret_key=secret,
         auth_required=_env_bool("COCKPIT_AUTH", True),
         trusted_user_header=_env("COCKPIT_TRUSTED_USER_HEADER"),
+        proxy_hops=int(_env("COCKPIT_PROXY_HOPS", "0")),
         session_minutes=int(_env("COCKPIT_SESSION_MINUTES", "480")),
         production=_env_bool("COCKPIT_PRODUCTION", False),
         carousel=carousel,

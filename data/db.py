@@ -79,6 +79,6 @@ def session_scope(url: str | None = None):
 
 
 def create_schema(url: str | None = None) -> None:
-    from data import models  # noqa: F401  (registers the tables)
+    from data import models, security_models  # noqa: F401  (registers the tables)
 
     Base.metadata.create_all(get_engine(url))

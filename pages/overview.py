@@ -164,14 +164,15 @@ PANELS = register_panels(PATH, [
     Panel("overview.trend", "趋势（同比）", "Trend vs last year", query=trend_data, figure=trend_figure, brush=True,
           width=7, height=1, indicators=MAP_METRICS[:1]),
     Panel("overview.themes", "各主题事件", "Incidents by theme", query=incidents.by_theme, figure=theme_figure,
-          click=CrossFilter("theme"), filters=("theme",), width=4,
+          click=CrossFilter("theme"), width=4,  # shows every theme; the chosen one is highlighted
           source_zh="市城市运行管理中心", source_en="City Operations Centre"),
     Panel("overview.funnel", "事件闭环", "Closed loop", query=incidents.closed_loop, figure=funnel_figure,
           filters=("theme",), width=4, source_zh="市城市运行管理中心", source_en="City Operations Centre"),
     Panel("overview.overdue", "超期事件", "Overdue incidents", query=incidents.overdue_list, render=overdue_render,
           filters=("theme",), width=4, source_zh="市城市运行管理中心", source_en="City Operations Centre"),
     Panel("overview.plan", "十四五规划指标", "Plan indicators (2021–2025)", query=plan.plan_progress,
-          figure=plan_figure, width=12, height=2, source_zh="十四五数字政府建设规划", source_en="City plan"),
+          figure=plan_figure, width=12, height=2, source_zh="十四五数字政府建设规划", source_en="City plan",
+          screen=False),  # yearly targets: for the desk; the wall keeps its height for live panels
 ])
 PANELS_BY_ID = {p.id: p for p in PANELS}
 
