@@ -7,9 +7,10 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
-from callbacks.state import data_days, href, resolve_view, user_root
+from callbacks.state import current_user, data_days, href, resolve_view, user_root
 from components.frame import (breadcrumb, chips, data_time, error_banner, navigation, report_buttons,
                               time_controls)
+from core.auth import can
 from core.i18n import pick, t
 from core.settings import get_settings
 from core.viewstate import ViewState
@@ -41,20 +42,16 @@ def header_tools(view: ViewState) -> list:
     ]
     if not view.screen and view.page != "/incidents":
         tools.insert(0, report_buttons(view))
-    user = _user()
+    user = current_user()
     if user is not None and getattr(user, "username", "") not in ("", "demo"):
         tools.append(html.Span(getattr(user, "display_name", "") or user.username, className="user-name"))
+        if can(user, "view_audit"):
+            tools.append(dcc.Link(pick(view.lang, "管理", "Admin"), href="/admin" + ("?lang=en" if view.lang == "en" else ""),
+                                  className="tool-link", id="admin-link"))
         tools.append(html.A(t("signout", view.lang), href="/logout", className="tool-link", id="signout"))
     return tools
 
 
-def _user():
-    try:
-        from callbacks.state import current_user
-
-        return current_user()
-    except Exception:
-        return None
 
 
 @callback(

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from core.auth import current_user as auth_user
 from core.settings import get_settings
 from core.viewstate import ViewState, parse_view, view_to_path, view_to_search
 from data.catalogue import catalogue
@@ -48,8 +49,7 @@ def forget_data_days() -> None:
 
 
 def current_user():
-    from core.auth import current_user as auth_user
-
+    """The signed-in user of this request (core.auth; the demo admin when sign-in is off)."""
     return auth_user()
 
 

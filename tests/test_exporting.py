@@ -54,7 +54,8 @@ def test_png_figure_carries_title_region_range_and_filters(overview):
     panel = overview["overview.ranking"]
     meta = export_meta(VIEW, panel.title("zh"), panel.source("zh"), "tester", {("theme", "safety"): "城市安全"})
     figure = annotate_figure(panel_figure(panel, VIEW, panel.data(VIEW)), meta)
-    texts = " ".join([figure.layout.title.text or ""] + [a.text for a in figure.layout.annotations])
+    texts = " ".join([figure.layout.title.text or "", figure.layout.title.subtitle.text or ""]
+                     + [a.text for a in figure.layout.annotations])
     for fragment in ("区县排名", "黄山区", "2026-11-01", "2026-11-21", "城市安全", "市文化和旅游局"):
         assert fragment in texts
 

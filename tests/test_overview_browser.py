@@ -40,14 +40,17 @@ def expected_kpis(region: str, filters=()) -> dict:
 def graph_data(page, panel_id: str):
     return page.evaluate(
         """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
-                      return el && el.data ? el.data.map(t => ({x: t.x, y: t.y, customdata: t.customdata})) : null; }""",
+                      const list = (v) => v == null ? v : Array.from(v);
+                      return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),
+                                                                 customdata: list(t.customdata)})) : null; }""",
         panel_id)
 
 
 def wait_graph(page, panel_id: str, predicate: str, timeout: int = 15000):
     page.wait_for_function(
         f"""(pid) => {{ const el = document.querySelector(`[id="panel-${{pid}}"] .js-plotly-plot`);
-                       if (!el || !el.data || !el.data.length) return false; const d = el.data; return {predicate}; }}""",
+                       if (!el || !el._fullData || !el._fullData.length) return false;
+                       const d = el._fullData; return {predicate}; }}""",
         arg=panel_id, timeout=timeout)
 
 
@@ -65,7 +68,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     box = label.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url(re.compile(r"region=341003"))
-    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黄山区'")
+    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黄山区'")
     county = expected_kpis("341003")
     wait_for_kpi(page, "tourism.visitors", county["tourism.visitors"])
     for code in CODES:
@@ -74,7 +77,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
 
     # the browser's back button undoes the drill
     page.go_back()
-    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黄山市'")
+    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黄山市'")
     wait_for_kpi(page, "tourism.visitors", city["tourism.visitors"])
 
     # cross-filter: click the 城市安全 bar of "incidents by theme"; the funnel follows
@@ -90,16 +93,16 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     filtered = closed_loop(ViewState(region="341000", start=LAST_WEEK[0], end=LAST_WEEK[1],
                                      filters=(("theme", ("safety",)),)))
     expected = [int(v) for v in filtered["incidents"]]
-    wait_graph(page, "overview.funnel", f"JSON.stringify(d[0].x) === '{expected}'".replace(" ", ""))
+    wait_graph(page, "overview.funnel", f"JSON.stringify(Array.from(d[0].x)) === '{expected}'".replace(" ", ""))
     # the other panels were not cross-filtered away: KPIs are unchanged
     assert kpi_value(page, "tourism.visitors") == pytest.approx(city["tourism.visitors"], rel=1e-5)
 
     # remove the chip: the filter goes, the funnel shows every theme again
     page.locator(".chip:not(.clear)").first.click()
-    page.wait_for_function("!location.search.includes('theme=')")
+    page.wait_for_function("() => !location.search.includes('theme=')")
     unfiltered = [int(v) for v in closed_loop(ViewState(region="341000", start=LAST_WEEK[0],
                                                         end=LAST_WEEK[1]))["incidents"]]
-    wait_graph(page, "overview.funnel", f"JSON.stringify(d[0].x) === '{unfiltered}'".replace(" ", ""))
+    wait_graph(page, "overview.funnel", f"JSON.stringify(Array.from(d[0].x)) === '{unfiltered}'".replace(" ", ""))
 
     # English
     page.locator("#lang-switch").click()
@@ -110,13 +113,13 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     # a deep link reproduces the view, and reload restores it
     deep = "/?region=341023&start=2026-11-01&end=2026-11-07"
     page.goto(page.base + deep)
-    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
+    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
     from data.queries.indicators import kpis
 
     yi = kpis(ViewState(region="341023", start=date(2026, 11, 1), end=date(2026, 11, 7)), CODES)
     wait_for_kpi(page, "tourism.visitors", float(yi.iloc[0]["value"]))
     page.reload()
-    page.wait_for_function("document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
+    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
     wait_for_kpi(page, "tourism.visitors", float(yi.iloc[0]["value"]))
     assert page.locator('.range-picker input').first.input_value() == "2026-11-01"
 
@@ -148,5 +151,5 @@ def test_bad_links_show_a_message_and_a_way_back(page, path, message):
     assert message in page.locator("body").inner_text()
     back = page.locator(".back-link").first
     back.click()
-    page.wait_for_function("location.pathname === '/' && !location.search.includes('bogus')")
+    page.wait_for_function("() => location.pathname === '/' && !location.search.includes('bogus')")
     assert not [e for e in page.console_errors if "500" in e]
