@@ -156,7 +156,17 @@ def _register_security(app: dash.Dash) -> None:
     init_security(app.server, cache_check=cache_check, script_hashes=app.csp_hashes)
 
 
-app = create_app() if os.environ.get("COCKPIT_NO_APP") != "1" else None
+def _start() -> dash.Dash:
+    from data.catalogue import CatalogueError
+    from data.regions import RegionError
+
+    try:
+        return create_app()
+    except (CatalogueError, RegionError) as exc:  # configuration errors: one clear line, no traceback
+        sys.exit(f"City Brain Cockpit cannot start: {exc}")
+
+
+app = _start() if os.environ.get("COCKPIT_NO_APP") != "1" else None
 server = app.server if app is not None else None
 from core.jobs import celery_app  # noqa: E402  (Celery workers: celery -A app:celery_app worker)
 

@@ -6,6 +6,7 @@ indicators from here; nothing about an indicator is written twice.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,7 +146,9 @@ def parse_catalogue(entries: object) -> dict[str, Indicator]:
     return indicators
 
 
-def load_catalogue(path: Path | str = CATALOGUE_PATH) -> dict[str, Indicator]:
+def load_catalogue(path: Path | str | None = None) -> dict[str, Indicator]:
+    """Read and validate a catalogue file: COCKPIT_CATALOGUE if set (a city's own), else the shipped one."""
+    path = path or os.environ.get("COCKPIT_CATALOGUE") or CATALOGUE_PATH
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
