@@ -37,6 +37,40 @@ def demo_env(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def pg_demo_env(tmp_path_factory):
+    """The same demo data generated into PostgreSQL (a schema of its own, dropped at the end)."""
+    from services import drop_pg_schema, pg_schema_url
+
+    from data.alerts import evaluate_warnings
+    from data.db import dispose_engines
+    from data.generator import generate
+
+    url, schema = pg_schema_url("demo")
+    generate(url, scale=DEMO_SCALE, days=DEMO_DAYS, end=DEMO_END, seed=7)
+    evaluate_warnings(url)
+    yield {"url": url, "schema": schema}
+    dispose_engines()
+    drop_pg_schema(schema)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request, demo_env):
+    """Runs a module's tests once on SQLite and once on PostgreSQL: the same code, the same tests."""
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+
+    if request.param == "sqlite":
+        url = demo_env["url"]
+    else:
+        url = request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    yield url
+    override_settings(database_url=demo_env["url"])
+    forget_data_version()
+
+
+@pytest.fixture(scope="session")
 def served_app(demo_env):
     app = ServedApp(demo_env["url"], demo_env["folder"], {"COCKPIT_DEMO_END": DEMO_END.isoformat()})
     yield app

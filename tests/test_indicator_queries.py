@@ -8,10 +8,10 @@ from core.viewstate import ViewState
 
 
 @pytest.fixture(scope="module")
-def db(demo_env):
+def db(backend):
     from data.db import get_engine
 
-    return get_engine(demo_env["url"])
+    return get_engine(backend)
 
 
 def sql_value(db, code, adcode, start, end):
@@ -48,7 +48,7 @@ def test_kpis_equal_sql_for_current_previous_and_last_year(db, region):
         assert frame.loc[code, "change_prev"] == pytest.approx((current - previous) / abs(previous) * 100)
 
 
-def test_kpi_level_follows_catalogue_thresholds(demo_env):
+def test_kpi_level_follows_catalogue_thresholds(db):
     from data.catalogue import indicator
     from data.queries.indicators import kpis
 
@@ -69,7 +69,7 @@ def test_ranking_lists_the_seven_counties_with_their_values(db):
     assert county.loc[county["selected"], "adcode"].tolist() == ["341003"]
 
 
-def test_city_total_equals_its_counties_through_the_query_layer(demo_env):
+def test_city_total_equals_its_counties_through_the_query_layer(db):
     from data.queries.indicators import kpis, ranking
 
     city = kpis(VIEW, ("tourism.visitors",)).iloc[0]["value"]
@@ -89,7 +89,7 @@ def test_trend_has_a_point_per_day_and_last_year_aligned(db):
     assert long.attrs["grain"] == "week" and 40 <= len(long) <= 50
 
 
-def test_six_dimension_scores_are_between_0_and_100(demo_env):
+def test_six_dimension_scores_are_between_0_and_100(db):
     from data.queries.indicators import dimension_scores
 
     frame = dimension_scores(VIEW)
@@ -98,7 +98,7 @@ def test_six_dimension_scores_are_between_0_and_100(demo_env):
     assert len(frame) == 6 * 7
 
 
-def test_cache_follows_the_data_version(demo_env, tmp_path):
+def test_cache_follows_the_data_version(db, backend, tmp_path):
     """A cached query answers again only while the data version is unchanged."""
     from flask import Flask
 
@@ -111,7 +111,7 @@ def test_cache_follows_the_data_version(demo_env, tmp_path):
     view = VIEW.with_region("341021")
     with server.app_context():
         before = kpis(view, ("tourism.visitors",)).iloc[0]["value"]
-        with get_engine(demo_env["url"]).begin() as conn:
+        with get_engine(backend).begin() as conn:
             conn.execute(text("UPDATE region_daily SET value = value + 1000 WHERE indicator='tourism.visitors' "
                               "AND adcode='341021' AND day=:d"), {"d": view.end})
             conn.execute(text("UPDATE data_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
@@ -119,7 +119,7 @@ def test_cache_follows_the_data_version(demo_env, tmp_path):
         assert kpis(view, ("tourism.visitors",)).iloc[0]["value"] == before  # version re-read every 2 s
         cache_module.forget_data_version()
         after = kpis(view, ("tourism.visitors",)).iloc[0]["value"]
-        with get_engine(demo_env["url"]).begin() as conn:
+        with get_engine(backend).begin() as conn:
             conn.execute(text("UPDATE region_daily SET value = value - 1000 WHERE indicator='tourism.visitors' "
                               "AND adcode='341021' AND day=:d"), {"d": view.end})
     cache_module._configured = False
