@@ -1,0 +1,121 @@
+"""Regional scope and roles at the HTTP level, without a browser: forged callback requests and
+edited URLs across scope get nothing of the other region; masking and audit per role."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from conftest import DEMO_END
+from http_client import Client, panel_request
+from served import ServedApp
+
+PASSWORD = "Huangshan-2026!"
+LAST_WEEK = (date(2026, 11, 19), DEMO_END)
+
+
+@pytest.fixture(scope="module")
+def secured_app(demo_env):
+    from core.auth import create_user, find_user
+
+    for name, role, scope in (("county_duty", "duty", "341003"), ("city_staff", "staff", "341000"),
+                              ("city_leader", "leader", "341000")):
+        if find_user(name) is None:
+            create_user(name, PASSWORD, role, scope)
+    app = ServedApp(demo_env["url"], demo_env["folder"],
+                    {"COCKPIT_AUTH": "1", "COCKPIT_DEMO_END": DEMO_END.isoformat()})
+    yield app
+    app.stop()
+
+
+def kpi_values(response: dict) -> dict:
+    """indicator code → data-value of each KPI card in a rendered KPI strip."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if props.get("data-indicator") and isinstance(props.get("children"), list):
+                for child in props["children"]:
+                    for inner in (child.get("props", {}).get("children") or []) if isinstance(child, dict) else []:
+                        if isinstance(inner, dict) and "kpi-value" in inner.get("props", {}).get("className", ""):
+                            found[props["data-indicator"]] = float(inner["props"]["data-value"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(response)
+    return found
+
+
+def expected(region: str) -> dict:
+    from core.viewstate import ViewState
+    from data.queries.indicators import kpis
+
+    frame = kpis(ViewState(region=region, start=LAST_WEEK[0], end=LAST_WEEK[1]), ("tourism.visitors",))
+    return {"tourism.visitors": float(frame.iloc[0]["value"])}
+
+
+def test_unauthenticated_callbacks_get_401(secured_app):
+    status, body = Client(secured_app.base).callback(panel_request("html", "overview.kpis", ""))
+    assert status == 401
+
+
+def test_forged_region_outside_scope_gets_only_the_users_own_county(secured_app):
+    client = Client(secured_app.base)
+    assert client.sign_in("county_duty", PASSWORD) in (200, 302)
+    own = expected("341003")["tourism.visitors"]
+    other = expected("341002")["tourism.visitors"]
+    city = expected("341000")["tourism.visitors"]
+    assert len({own, other, city}) == 3
+    for search in ("", "?region=341002", "?region=341000", "?region=340000", "?region=341002&region=341003x"):
+        status, body = client.callback(panel_request("html", "overview.kpis", search))
+        assert status == 200
+        values = kpi_values(body)
+        assert values["tourism.visitors"] == pytest.approx(own), search
+        assert other not in values.values() and city not in values.values()
+
+
+def test_forged_panel_ids_get_nothing(secured_app):
+    client = Client(secured_app.base)
+    client.sign_in("city_staff", PASSWORD)
+    for panel_id in ("no.such.panel", "tourism.kpis' OR 1=1 --", "env.kpis"):  # unknown, injected, other page
+        status, body = client.callback(panel_request("html", panel_id, ""))
+        assert status == 204 or (status == 200 and "kpi" not in json.dumps(body)), (panel_id, status)
+
+
+def test_edited_url_across_scope_shows_a_message_not_the_data(secured_app):
+    client = Client(secured_app.base)
+    client.sign_in("county_duty", PASSWORD)
+    status, page = client.request("/?region=341002")
+    assert status == 200  # the page renders; the header callback names the refusal
+    header = {
+        "output": "..app-title.children...nav-slot.children...crumb-slot.children...time-slot.children..."
+                  "chips-slot.children...status-slot.children...tools-slot.children...errors-slot.children..."
+                  "app-root.className..",
+        "outputs": [{"id": i, "property": p} for i, p in (
+            ("app-title", "children"), ("nav-slot", "children"), ("crumb-slot", "children"),
+            ("time-slot", "children"), ("chips-slot", "children"), ("status-slot", "children"),
+            ("tools-slot", "children"), ("errors-slot", "children"), ("app-root", "className"))],
+        "inputs": [{"id": "url", "property": "pathname", "value": "/"},
+                   {"id": "url", "property": "search", "value": "?region=341002"},
+                   {"id": "data-version", "property": "data", "value": "1"}],
+        "changedPropIds": [], "parsedChangedPropsIds": [], "state": [],
+    }
+    status, body = client.callback(header)
+    text = json.dumps(body, ensure_ascii=False)
+    assert status == 200 and "无权查看区域 341002" in text
+    assert "屯溪区" not in json.dumps(body["response"]["crumb-slot"], ensure_ascii=False)
+
+
+def test_audit_records_sign_ins_and_failures(secured_app):
+    from core.audit import recent_audit
+
+    client = Client(secured_app.base)
+    client.sign_in("city_leader", "wrong-password")
+    client.sign_in("city_leader", PASSWORD)
+    events = [(e.event, e.username) for e in recent_audit(50)]
+    assert ("signin_failed", "city_leader") in events and ("signin", "city_leader") in events
