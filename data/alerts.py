@@ -34,15 +34,15 @@ def current_readings(url: str | None = None, day: date | None = None) -> list[Re
     region_codes = [i.code for i in catalogue().values()
                     if i.has_thresholds and i.grain == "region_day" and i.warn_scope == "region"]
     readings: list[Reading] = []
-    values = indicator_values(region_codes, regions, {"current": (day, day)})
+    values = indicator_values(region_codes, regions, {"current": (day, day)}, url=url)
     for row in values.itertuples():
         readings.append(Reading(row.indicator, row.adcode, "", None if row.value is None else float(row.value)))
     if "tourism.spot_load" in catalogue():
-        readings += spot_load_readings(day)
+        readings += spot_load_readings(day, url)
     return readings
 
 
-def spot_load_readings(day: date) -> list[Reading]:
+def spot_load_readings(day: date, url: str | None = None) -> list[Reading]:
     """Scenic-spot load = the day's arrivals so far / the daily capacity."""
     start = datetime.combine(day, datetime.min.time())
     statement = (select(ScenicSpot.name, ScenicSpot.adcode, ScenicSpot.capacity,
@@ -50,7 +50,7 @@ def spot_load_readings(day: date) -> list[Reading]:
                  .join(SpotHourly, (SpotHourly.spot_id == ScenicSpot.id) & (SpotHourly.ts >= start)
                        & (SpotHourly.ts < start + timedelta(days=1)), isouter=True)
                  .group_by(ScenicSpot.id, ScenicSpot.name, ScenicSpot.adcode, ScenicSpot.capacity))
-    frame = read(statement)
+    frame = read(statement, url)
     factor = catalogue()["tourism.spot_load"].factor
     return [Reading("tourism.spot_load", r.adcode, r.name, factor * float(r.arrivals) / r.capacity)
             for r in frame.itertuples() if r.capacity]

@@ -62,7 +62,7 @@ def _finish(ind: Indicator, row) -> float | None:
 
 
 def indicator_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple[date, date]],
-                     by: str | None = None) -> pd.DataFrame:
+                     by: str | None = None, url: str | None = None) -> pd.DataFrame:
     """Aggregated value of each indicator × region × period (× bucket when by='day'|'week'|'month').
 
     Returns columns indicator, adcode, period, [bucket], value.
@@ -80,22 +80,22 @@ def indicator_values(codes: list[str], adcodes: list[str], periods: dict[str, tu
     statement = (select(*group, *_sums())
                  .where(T.c.indicator.in_(codes), T.c.adcode.in_(adcodes), in_any)
                  .group_by(*group))
-    frame = read(statement)
+    frame = read(statement, url)
     last_codes = [c for c in codes if indicator(c).time_agg == "last"]
     if last_codes and not frame.empty:
-        frame = _attach_last_values(frame, last_codes, by)
+        frame = _attach_last_values(frame, last_codes, url)
     cat = catalogue()
     frame["value"] = [_finish(cat[row["indicator"]], row) for _, row in frame.iterrows()]
     keep = ["indicator", "adcode", "period"] + (["bucket"] if by else []) + ["value"]
     return frame[keep]
 
 
-def _attach_last_values(frame: pd.DataFrame, codes: list[str], by: str | None) -> pd.DataFrame:
+def _attach_last_values(frame: pd.DataFrame, codes: list[str], url: str | None) -> pd.DataFrame:
     """For 'last' indicators: the value on the latest day of each group (few rows: one per group)."""
     wanted = frame[frame["indicator"].isin(codes)]
     keys = list({(r.indicator, r.adcode, r.last_day) for r in wanted.itertuples()})
     rows = read(select(T.c.indicator, T.c.adcode, T.c.day, T.c.value)
-                .where(or_(*[and_(T.c.indicator == i, T.c.adcode == a, T.c.day == d) for i, a, d in keys])))
+                .where(or_(*[and_(T.c.indicator == i, T.c.adcode == a, T.c.day == d) for i, a, d in keys])), url)
     lookup = {(r.indicator, r.adcode, r.day): r.value for r in rows.itertuples()}
     frame = frame.copy()
     frame["last_value"] = [lookup.get((r.indicator, r.adcode, r.last_day)) for r in frame.itertuples()]
