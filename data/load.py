@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = load_file(args.file, args.table, args.url, sheet=args.sheet, dry_run=args.dry_run)
     print(report.format())
+    if report.ok and report.rows_written and not args.dry_run:
+        from data.alerts import evaluate_warnings
+
+        evaluate_warnings(args.url)  # new values may raise or clear warnings
     return 0 if report.ok else 1
 
 

@@ -722,6 +722,20 @@ def bump_version(conn: Connection) -> None:
     conn.execute(stamp.on_conflict_do_update(index_elements=["key"], set_={"value": stamp.excluded.value}))
 
 
+def _advance_last_day(conn: Connection, clean: pd.DataFrame) -> None:
+    """New days of data move the app's "today" (data_meta 'last_day') forward, never back."""
+    column = next((c for c in ("day", "ts", "reported_at") if c in clean.columns), None)
+    if column is None or clean.empty:
+        return
+    newest = pd.to_datetime(clean[column]).max().date()
+    meta = models.DataMeta.__table__
+    current = conn.execute(select(meta.c.value).where(meta.c.key == "last_day")).scalar()
+    if current is None:
+        conn.execute(meta.insert().values(key="last_day", value=newest.isoformat()))
+    elif newest > date.fromisoformat(current):
+        conn.execute(update(meta).where(meta.c.key == "last_day").values(value=newest.isoformat()))
+
+
 def _check_rollups_after_write(conn: Connection, clean: pd.DataFrame, report: LoadReport) -> None:
     """The stored roll-ups of the indicator/days the file touched, seen inside the load's transaction."""
     touched = clean[["indicator", "day"]].assign(day=pd.to_datetime(clean["day"]).dt.date).drop_duplicates()
@@ -763,6 +777,7 @@ def load_file(path: str | Path, table: str, url: str | None = None, *, sheet: st
                     _check_rollups_after_write(conn, clean, report)
             if report.ok and report.rows_written:
                 bump_version(conn)
+                _advance_last_day(conn, clean)
             if not report.ok or dry_run:
                 transaction.rollback()
     except SQLAlchemyError as exc:
