@@ -58,7 +58,9 @@ def rollup_frame(indicator: Indicator, rows: pd.DataFrame, by: list[str], rule: 
     elif rule == "weighted_mean":
         weighted = (rows["value"] * rows["weight"]).groupby([rows[c] for c in by]).sum()
         out["weight"] = grouped["weight"].sum()
-        out["value"] = weighted / out["weight"].astype(float)
+        weight = out["weight"].astype(float)
+        # Groups without weight fall back to the plain mean, as `rollup` does.
+        out["value"] = (weighted / weight).where(weight != 0, grouped["value"].mean())
     elif rule == "ratio":
         out["numerator"] = grouped["numerator"].sum()
         out["denominator"] = grouped["denominator"].sum()
