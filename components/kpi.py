@@ -10,13 +10,20 @@ from core.i18n import t
 from data.catalogue import LEVEL_NAMES, Indicator
 
 
-def _number(value: float | None, decimals: int) -> str:
+def _number(value: float | None, decimals: int, lang: str = "zh") -> str:
+    """Large counts in the reader's units: 万/亿 in Chinese, k/M in English."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if abs(value) >= 1e8 and decimals == 0:
-        return f"{value / 1e8:,.2f}亿"
-    if abs(value) >= 1e5 and decimals == 0:
-        return f"{value / 1e4:,.1f}万"
+    if decimals == 0 and lang == "en":
+        if abs(value) >= 1e6:
+            return f"{value / 1e6:,.2f}M"
+        if abs(value) >= 1e5:
+            return f"{value / 1e3:,.1f}k"
+    elif decimals == 0:
+        if abs(value) >= 1e8:
+            return f"{value / 1e8:,.2f}亿"
+        if abs(value) >= 1e5:
+            return f"{value / 1e4:,.1f}万"
     return f"{value:,.{decimals}f}"
 
 
@@ -36,7 +43,7 @@ def kpi_card(ind: Indicator, row: dict, lang: str, href: str | None = None, card
     status = html.Span(LEVEL_NAMES[lang][level], className=f"kpi-status level-{level}") if ind.has_thresholds else None
     body = [
         html.Div(label or ind.name(lang), className="kpi-label"),
-        html.Div([html.Span(value_text or _number(value, ind.decimals), className="kpi-value",
+        html.Div([html.Span(value_text or _number(value, ind.decimals, lang), className="kpi-value",
                             **{"data-value": "" if value is None else f"{value:.6g}"}),
                   html.Span(ind.unit(lang), className="kpi-unit")], className="kpi-figure"),
         html.Div([change_badge(row.get("change_prev"), ind.direction, t("vs_previous", lang)),
@@ -54,7 +61,7 @@ def count_card(label: str, value: int | None, unit: str, lang: str, *, href: str
                card_id: str, extra=None, tone: str = "") -> html.Div:
     """A plain count (open incidents, overdue …) that links to the rows behind it."""
     body = [html.Div(label, className="kpi-label"),
-            html.Div([html.Span(_number(value, 0), className="kpi-value",
+            html.Div([html.Span(_number(value, 0, lang), className="kpi-value",
                                 **{"data-value": "" if value is None else str(value)}),
                       html.Span(unit, className="kpi-unit")], className="kpi-figure")]
     if extra is not None:

@@ -35,30 +35,29 @@ def _sums():
     ]
 
 
-def _finish(ind: Indicator, row) -> float | None:
-    """Apply the indicator's time_agg rule to the sums the database returned."""
-    rule = ind.time_agg
-    if row is None or row["last_day"] is None or pd.isna(row["last_day"]):
-        return None
-    if rule == "sum":
-        return float(row["s_value"])
-    if rule == "mean":
-        return float(row["avg_value"])
-    if rule == "max":
-        return float(row["max_value"])
-    if rule == "last":
-        return None if pd.isna(row.get("last_value", None)) else float(row["last_value"])
-    if rule == "weighted_mean":
-        weight = row["s_weight"]
-        if weight and not pd.isna(weight) and weight > 0:
-            return float(row["s_weighted"]) / float(weight)
-        return float(row["avg_value"])
-    if rule == "ratio":
-        den = row["s_den"]
-        if den is None or pd.isna(den) or den == 0:
-            return None
-        return ind.factor * float(row["s_num"]) / float(den)
-    raise ValueError(rule)
+def _finish(frame: pd.DataFrame) -> pd.Series:
+    """Apply each row's indicator time_agg rule to the sums the database returned (vectorised)."""
+    cat = catalogue()
+    rules = frame["indicator"].map(lambda code: cat[code].time_agg)
+    factors = frame["indicator"].map(lambda code: cat[code].factor).astype(float)
+    num = pd.to_numeric(frame["s_num"], errors="coerce")
+    den = pd.to_numeric(frame["s_den"], errors="coerce")
+    weight = pd.to_numeric(frame["s_weight"], errors="coerce")
+    weighted = pd.to_numeric(frame["s_weighted"], errors="coerce") / weight.where(weight > 0)
+    values = {
+        "sum": pd.to_numeric(frame["s_value"], errors="coerce"),
+        "mean": pd.to_numeric(frame["avg_value"], errors="coerce"),
+        "max": pd.to_numeric(frame["max_value"], errors="coerce"),
+        "last": pd.to_numeric(frame.get("last_value", pd.Series(index=frame.index, dtype=float)), errors="coerce"),
+        "weighted_mean": weighted.fillna(pd.to_numeric(frame["avg_value"], errors="coerce")),
+        "ratio": factors * num / den.where(den != 0),
+    }
+    result = pd.Series(float("nan"), index=frame.index)
+    for rule, column in values.items():
+        mask = rules == rule
+        result[mask] = column[mask]
+    result[frame["last_day"].isna()] = float("nan")
+    return result.astype(object).where(result.notna(), None)
 
 
 def indicator_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple[date, date]],
@@ -69,6 +68,9 @@ def indicator_values(codes: list[str], adcodes: list[str], periods: dict[str, tu
     """
     if not codes or not adcodes:
         return pd.DataFrame(columns=["indicator", "adcode", "period", "value"])
+    spans = sorted(periods.values())
+    if any(later[0] <= earlier[1] for earlier, later in zip(spans, spans[1:])):
+        raise ValueError("indicator_values: periods must not overlap (a day can count in one period only)")
     period_label = case(
         *[(T.c.day.between(start, end), literal(label)) for label, (start, end) in periods.items()],
         else_=literal(None),
@@ -84,8 +86,7 @@ def indicator_values(codes: list[str], adcodes: list[str], periods: dict[str, tu
     last_codes = [c for c in codes if indicator(c).time_agg == "last"]
     if last_codes and not frame.empty:
         frame = _attach_last_values(frame, last_codes, url)
-    cat = catalogue()
-    frame["value"] = [_finish(cat[row["indicator"]], row) for _, row in frame.iterrows()]
+    frame["value"] = _finish(frame) if not frame.empty else []
     keep = ["indicator", "adcode", "period"] + (["bucket"] if by else []) + ["value"]
     return frame[keep]
 
@@ -117,7 +118,11 @@ def _change(current, base) -> float | None:
 def kpis(view: ViewState, codes: tuple[str, ...]) -> pd.DataFrame:
     """Headline figures: value for the range, change vs previous period and vs same period last year,
     warning level from the catalogue thresholds."""
-    values = indicator_values(list(codes), [view.region], comparison_periods(view))
+    periods = comparison_periods(view)
+    first = first_data_day()
+    if first is not None:  # a period the data do not fully cover compares nothing (no false +2684 %)
+        periods = {label: span for label, span in periods.items() if label == "current" or span[0] >= first}
+    values = indicator_values(list(codes), [view.region], periods)
     rows = []
     for code in codes:
         ind = indicator(code)
@@ -226,6 +231,14 @@ def dimension_scores(view: ViewState, lang: str = "zh") -> pd.DataFrame:
             rows.append({"adcode": adcode, "name": names.get(adcode, adcode), "dimension": dimension,
                          "score": round(float(mean_score.get(adcode, 50.0)), 1), "selected": adcode == selected})
     return pd.DataFrame(rows)
+
+
+def first_data_day() -> date | None:
+    """The first day the topic tables hold (data_meta 'first_day')."""
+    from data.models import DataMeta
+
+    frame = read(select(DataMeta.value).where(DataMeta.key == "first_day"))
+    return date.fromisoformat(frame.iloc[0, 0]) if not frame.empty and frame.iloc[0, 0] else None
 
 
 def latest_day(code: str | None = None) -> date | None:
