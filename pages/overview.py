@@ -65,8 +65,9 @@ def render_ticker(frame: pd.DataFrame, view: ViewState, _panel: Panel):
 def ranking_figure(frame: pd.DataFrame, view: ViewState, panel: Panel):
     code = map_metric(PANELS_BY_ID["overview.map"], view)
     ind = indicator(code)
+    selected = set(frame.loc[frame["selected"], "adcode"])  # the county in view, among its siblings
     return figures.ranking_bar(frame, label="name", value="value", key="adcode",
-                               selected={view.region}, unit=ind.unit(view.lang), colour_by_level="level",
+                               selected=selected, unit=ind.unit(view.lang), colour_by_level="level",
                                decimals=ind.decimals)
 
 

@@ -1,0 +1,76 @@
+"""Reading a cockpit page in the browser tests: KPI values, the data behind a plotly chart, clicks on
+its marks, waiting until a panel shows what the query layer returns."""
+from __future__ import annotations
+
+import math
+
+
+def wait_for_kpi(page, card_id: str, expected: float, timeout: int = 20000) -> None:
+    """Wait until the KPI card shows `expected` (relative tolerance 1e-5, as written with %.6g)."""
+    page.wait_for_function(
+        """([cardId, expected]) => {
+            const el = document.querySelector(`[id="${cardId}"] .kpi-value`);
+            return el && el.dataset.value !== "" &&
+                   Math.abs(parseFloat(el.dataset.value) - expected) <= Math.abs(expected) * 1e-5 + 1e-6;
+        }""", arg=[card_id, float(expected)], timeout=timeout)
+
+
+def graph_data(page, panel_id: str) -> list[dict] | None:
+    """x, y and customdata of every trace of the panel's chart, as drawn."""
+    return page.evaluate(
+        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
+                      const list = (v) => v == null ? v : Array.from(v);
+                      return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),
+                                                 customdata: list(t.customdata), type: t.type})) : null; }""",
+        panel_id)
+
+
+def wait_for_series(page, panel_id: str, trace: int, axis: str, expected, tolerance: float = 1e-6,
+                    timeout: int = 20000) -> None:
+    """Wait until a trace's x or y values equal `expected` (numbers, in order, within `tolerance`)."""
+    values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in expected]
+    page.wait_for_function(
+        """([pid, trace, axis, expected, tol]) => {
+            const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
+            if (!el || !el._fullData || el._fullData.length <= trace) return false;
+            const got = Array.from(el._fullData[trace][axis] || []);
+            if (got.length !== expected.length) return false;
+            return got.every((v, i) => expected[i] === null ? (v === null || Number.isNaN(v))
+                                                            : Math.abs(v - expected[i]) <= tol);
+        }""", arg=[panel_id, trace, axis, values, tolerance], timeout=timeout)
+
+
+def wait_for_customdata(page, panel_id: str, trace: int, predicate_js: str, timeout: int = 20000) -> None:
+    """Wait until the chart is drawn and `predicate_js` (over `c`, the trace's customdata) holds."""
+    page.wait_for_function(
+        f"""([pid, trace]) => {{
+            const el = document.querySelector(`[id="panel-${{pid}}"] .js-plotly-plot`);
+            if (!el || !el._fullData || el._fullData.length <= trace) return false;
+            const c = Array.from(el._fullData[trace].customdata || []);
+            return {predicate_js};
+        }}""", arg=[panel_id, trace], timeout=timeout)
+
+
+def click_bar(page, panel_id: str, trace: int, value: str) -> None:
+    """Click the bar of a bar trace whose customdata is `value`, on its part inside the plot area
+    (a bar that starts below the axis range runs on, clipped, under the next panel)."""
+    data = graph_data(page, panel_id)
+    keys = [str(k[0] if isinstance(k, list) else k) for k in data[trace]["customdata"]]
+    bar_layer = sum(1 for t in data[:trace] if t["type"] == "bar")  # bar traces are drawn in one layer
+    panel = page.locator(f'[id="panel-{panel_id}"]')
+    bar = panel.locator(".barlayer .trace.bars").nth(bar_layer).locator(".point path").nth(keys.index(str(value)))
+    bar.scroll_into_view_if_needed()
+    box, area = bar.bounding_box(), panel.locator(".nsewdrag").first.bounding_box()
+    left, right = max(box["x"], area["x"]), min(box["x"] + box["width"], area["x"] + area["width"])
+    top, bottom = max(box["y"], area["y"]), min(box["y"] + box["height"], area["y"] + area["height"])
+    page.mouse.move((left + right) / 2, (top + bottom) / 2)
+    page.mouse.click((left + right) / 2, (top + bottom) / 2)
+
+
+def click_map_region(page, name: str) -> None:
+    """Click a region on the map through its label (labels sit on the polygon and let clicks through)."""
+    label = page.locator(".cockpit-map-label", has_text=name).first
+    label.wait_for()
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
