@@ -14,6 +14,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.panels import panel_for
 from callbacks.state import href, resolve_view
+from components.mapping import map_metric
 from core.panels import CrossFilter, Drill, OpenLink
 from core.viewstate import FILTER_DIMENSIONS, ViewState
 from data.regions import region_tree
@@ -136,12 +137,9 @@ def on_metric(_values, pathname, search):
     view = resolve_view(pathname, search)
     code = ctx.triggered[0]["value"]
     panel = panel_for(ctx.triggered_id, view)
-    if panel.map is None or code not in panel.map.metrics:
-        raise PreventUpdate
-    target = href(view.with_metric("" if code == panel.map.metrics[0] else code))
-    if target == (pathname or "") + (search or ""):
-        raise PreventUpdate
-    return target
+    if panel.map is None or code not in panel.map.metrics or code == map_metric(panel, view):
+        raise PreventUpdate  # also when the dropdown was just drawn with the view's own metric
+    return href(view.with_metric("" if code == panel.map.metrics[0] else code))
 
 
 @callback(
@@ -160,7 +158,6 @@ def on_custom_range(start, end, pathname, search):
         chosen = view.with_range(date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
     except ValueError:
         raise PreventUpdate from None
-    target = href(chosen)
-    if target == (pathname or "") + (search or ""):
-        raise PreventUpdate
-    return target
+    if (chosen.start, chosen.end) == (view.start, view.end):
+        raise PreventUpdate  # the picker was (re)drawn with the view's own dates: nothing chosen
+    return href(chosen)

@@ -29,6 +29,11 @@ def wait_for_kpi(page, code: str, expected: float) -> None:
         }""", arg=[code, expected], timeout=15000)
 
 
+def wait_crumb(page, name: str) -> None:
+    page.wait_for_function("""(name) => { const el = document.querySelector('#breadcrumb .crumb.current');
+                                        return !!el && el.innerText === name; }""", arg=name, timeout=15000)
+
+
 def expected_kpis(region: str, filters=()) -> dict:
     from data.queries.indicators import kpis
 
@@ -68,7 +73,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     box = label.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url(re.compile(r"region=341003"))
-    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黄山区'")
+    wait_crumb(page, "黄山区")
     county = expected_kpis("341003")
     wait_for_kpi(page, "tourism.visitors", county["tourism.visitors"])
     for code in CODES:
@@ -77,7 +82,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
 
     # the browser's back button undoes the drill
     page.go_back()
-    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黄山市'")
+    wait_crumb(page, "黄山市")
     wait_for_kpi(page, "tourism.visitors", city["tourism.visitors"])
 
     # cross-filter: click the 城市安全 bar of "incidents by theme"; the funnel follows
@@ -113,13 +118,13 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     # a deep link reproduces the view, and reload restores it
     deep = "/?region=341023&start=2026-11-01&end=2026-11-07"
     page.goto(page.base + deep)
-    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
+    wait_crumb(page, "黟县")
     from data.queries.indicators import kpis
 
     yi = kpis(ViewState(region="341023", start=date(2026, 11, 1), end=date(2026, 11, 7)), CODES)
     wait_for_kpi(page, "tourism.visitors", float(yi.iloc[0]["value"]))
     page.reload()
-    page.wait_for_function("() => document.querySelector('#breadcrumb .crumb.current').innerText === '黟县'")
+    wait_crumb(page, "黟县")
     wait_for_kpi(page, "tourism.visitors", float(yi.iloc[0]["value"]))
     assert page.locator('.range-picker input').first.input_value() == "2026-11-01"
 
