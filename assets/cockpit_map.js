@@ -53,6 +53,7 @@ window.cockpitMap = (function () {
         const selected = h.selected && h.selected.indexOf(String(p.key)) >= 0;
         const dim = h.selected && h.selected.length && !selected;
         const marker = L.circleMarker(latlng, {
+            pane: "markerPane",  // above the region fills, whichever layer finishes loading last
             radius: radius, color: selected ? "#f59f00" : "#ffffff", weight: selected ? 3 : 1.2,
             fillColor: p.colour || LEVELS[level] || LEVELS[0], fillOpacity: dim ? 0.25 : 0.85,
         });

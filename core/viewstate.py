@@ -214,7 +214,7 @@ def parse_view(pathname: str | None, search: str | None, *, root: str, today: da
     if path.startswith("/incidents/"):
         detail = path.split("/", 2)[2]
         path = "/incidents"
-        if not (detail.isdigit() and len(detail) <= 12):
+        if not (detail.isdigit() and len(detail) <= 18):  # ids are yyyymmdd·100000 + n
             errors.append(f"事件编号“{detail[:20]}”无效 · invalid incident id")
             detail = ""
     if path not in PAGES:

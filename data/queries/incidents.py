@@ -5,15 +5,20 @@ on a cockpit and the rows behind it on the desk are always the same set.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from core.viewstate import ViewState
 from data.cache import cached
+from data.db import get_engine
 from data.models import Incident, IncidentType
 from data.queries.common import counties_under, day_bounds, read
+from data.regions import region_tree
 
 I = Incident.__table__
+T = IncidentType.__table__
 INCIDENT_FILTERS = ("theme", "type", "severity", "status", "source", "overdue")
 OPEN_STATUSES = ("reported", "accepted", "dispatched", "handled")
 STAGES = (("reported", "上报", "Reported"), ("accepted", "受理", "Accepted"), ("dispatched", "派遣", "Dispatched"),
@@ -23,10 +28,15 @@ STAGE_COLUMNS = {"reported": I.c.reported_at, "accepted": I.c.accepted_at, "disp
 
 
 def incident_conditions(view: ViewState, *, with_time: bool = True) -> list:
-    """WHERE conditions for the incidents of a view: region, reported in the time range, filters."""
+    """WHERE conditions for the incidents of a view: region, reported in the time range, filters.
+
+    At the deployment's root there is no region condition: every incident lies in one of its
+    counties (the generator and the loader write no other codes), and `adcode IN (all counties)`
+    would only make the database read each row where an index alone answers a count."""
     conditions = []
-    counties = counties_under(view.region)
-    conditions.append(I.c.adcode.in_(counties) if len(counties) > 1 else I.c.adcode == counties[0])
+    if view.region != region_tree().root:
+        counties = counties_under(view.region)
+        conditions.append(I.c.adcode.in_(counties) if len(counties) > 1 else I.c.adcode == counties[0])
     if with_time:
         start, end = day_bounds(view.start, view.end)
         conditions += [I.c.reported_at >= start, I.c.reported_at < end]
@@ -43,7 +53,7 @@ def incident_conditions(view: ViewState, *, with_time: bool = True) -> list:
         statuses = set(filters["status"])
         parts = []
         if "open" in statuses:
-            parts.append(I.c.status.in_(OPEN_STATUSES))
+            parts.append(status_is_open())
             statuses.discard("open")
         if statuses:
             parts.append(I.c.status.in_(sorted(statuses)))
@@ -51,6 +61,18 @@ def incident_conditions(view: ViewState, *, with_time: bool = True) -> list:
     if filters.get("overdue"):
         conditions.append(I.c.overdue.is_(True))
     return conditions
+
+
+def status_is_open():
+    """`status is open` as a WHERE condition, marked rare for SQLite's planner.
+
+    Open incidents are a sliver of the history (a few thousand in millions), but SQLite's
+    statistics hold only averages per status, so without the hint it walks a county's whole
+    history instead of the status index. PostgreSQL keeps real frequencies and needs no hint."""
+    condition = I.c.status.in_(OPEN_STATUSES)
+    if get_engine().dialect.name == "sqlite":
+        return func.likelihood(condition, literal_column("0.001"))  # a constant, as SQLite requires
+    return condition
 
 
 @cached
@@ -83,7 +105,6 @@ def by_theme(view: ViewState) -> pd.DataFrame:
 
 @cached
 def by_type(view: ViewState, lang: str = "zh") -> pd.DataFrame:
-    T = IncidentType.__table__
     name = T.c.name_en if lang == "en" else T.c.name
     statement = (select(I.c.type_code, name.label("name"), func.count().label("incidents"),
                         func.sum(case((I.c.overdue.is_(True), 1), else_=0)).label("overdue"))
@@ -104,13 +125,11 @@ def closed_loop(view: ViewState) -> pd.DataFrame:
 @cached
 def overdue_list(view: ViewState, limit: int = 10) -> pd.DataFrame:
     """Open incidents past their deadline, the longest overdue first."""
-    T = IncidentType.__table__
     statement = (select(I.c.id, I.c.code, I.c.theme, I.c.type_code, T.c.name.label("type_zh"),
                         T.c.name_en.label("type_en"), I.c.severity, I.c.status, I.c.adcode, I.c.department,
                         I.c.reported_at, I.c.deadline_at)
                  .join(T, T.c.code == I.c.type_code)
-                 .where(*incident_conditions(view, with_time=False), I.c.status.in_(OPEN_STATUSES),
-                        I.c.overdue.is_(True))
+                 .where(*incident_conditions(view, with_time=False), status_is_open(), I.c.overdue.is_(True))
                  .order_by(I.c.deadline_at.asc()).limit(limit))
     return read(statement)
 
@@ -118,9 +137,67 @@ def overdue_list(view: ViewState, limit: int = 10) -> pd.DataFrame:
 @cached
 def points(view: ViewState, limit: int = 3000) -> pd.DataFrame:
     """Incidents of the range as map points (the newest first, at most `limit`)."""
-    T = IncidentType.__table__
     statement = (select(I.c.id, I.c.code, I.c.lat, I.c.lon, I.c.severity, I.c.status, I.c.overdue,
                         T.c.name.label("type_zh"), T.c.name_en.label("type_en"))
                  .join(T, T.c.code == I.c.type_code)
                  .where(*incident_conditions(view)).order_by(I.c.reported_at.desc()).limit(limit))
     return read(statement)
+
+
+# -- the incident desk and the safety cockpit ---------------------------------------------------
+# The time limit of each step, in minutes from the report (the generator and the departments'
+# rules count them the same way); 回访 has none. The 办结 limit is the deadline.
+STEP_LIMITS = {"accepted": T.c.accept_limit_min, "dispatched": T.c.dispatch_limit_min,
+               "handled": T.c.handle_limit_min, "closed": T.c.close_limit_min}
+
+
+def minutes_between(later, earlier):
+    """Minutes from `earlier` to `later` as an SQL expression (NULL when either is NULL)."""
+    if get_engine().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 60.0
+    return (func.julianday(later) - func.julianday(earlier)) * 1440.0
+
+
+@cached
+def incident_types() -> pd.DataFrame:
+    """Every incident type with its theme, names, step limits and department (a few dozen rows)."""
+    return read(select(T).order_by(T.c.theme, T.c.code))
+
+
+def type_names(lang: str = "zh") -> dict[str, str]:
+    frame = incident_types()
+    return dict(zip(frame["code"], frame["name_en" if lang == "en" else "name"]))
+
+
+@cached
+def detail(incident_id: int) -> dict | None:
+    """One incident with its type's names and step limits, or None when there is no such incident."""
+    statement = (select(I, T.c.name.label("type_zh"), T.c.name_en.label("type_en"),
+                        *[column.label(f"{step}_limit_min") for step, column in STEP_LIMITS.items()])
+                 .join(T, T.c.code == I.c.type_code).where(I.c.id == incident_id))
+    with get_engine().connect() as conn:
+        row = conn.execute(statement).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def timeline(record: dict, now) -> list[dict]:
+    """The closed loop of one incident, step by step: when each step happened, how long it took
+    since the previous one, its limit (from the report), when it was due and whether it was late.
+    A step not reached yet is late when its due time has passed (`now` is the current time)."""
+    reported = record["reported_at"]
+    steps = []
+    previous = reported
+    for key, zh, en in STAGES:
+        at = record[f"{key}_at"]
+        limit = record.get(f"{key}_limit_min")
+        due = reported + timedelta(minutes=int(limit)) if limit is not None else None
+        reached = at is not None
+        late = due is not None and ((reached and at > due) or (not reached and now > due))
+        steps.append({
+            "step": key, "name_zh": zh, "name_en": en, "at": at, "reached": reached,
+            "minutes_from_report": (at - reported).total_seconds() / 60 if reached else None,
+            "minutes_from_previous": (at - previous).total_seconds() / 60 if reached and previous else None,
+            "limit_min": None if limit is None else int(limit), "due_at": due, "late": bool(late),
+        })
+        previous = at if reached else None
+    return steps

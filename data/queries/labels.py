@@ -37,6 +37,9 @@ FIXED = {
     "theme": {"tourism": ("文旅", "Tourism"), "environment": ("生态环境", "Environment"), "traffic": ("交通", "Traffic"),
               "safety": ("城市安全", "Safety"), "eldercare": ("养老", "Elderly care"), "governance": ("社会治理", "Governance")},
     "weekday": {str(i): (zh, en) for i, (zh, en) in enumerate(zip("一二三四五六日", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))},
+    "source": {"110": ("110 报警", "110 Police"), "119": ("119 火警", "119 Fire"), "120": ("120 急救", "120 Ambulance"),
+               "122": ("122 交通事故", "122 Traffic police"), "12345": ("12345 热线", "12345 Hotline"),
+               "sensor": ("物联感知", "IoT sensors"), "complaint": ("旅游投诉", "Tourist complaints")},
 }
 
 
