@@ -22,15 +22,9 @@ def map_metric(panel: Panel, view: ViewState) -> str:
 
 
 def region_values(panel: Panel, view: ViewState) -> pd.DataFrame:
-    """The values that colour the regions (also what the map exports)."""
-    code = map_metric(panel, view)
-    tree = region_tree()
-    region = tree.get(view.region)
-    if region.level != "county":
-        return ranking(narrow(view, ()), code, view.lang)
-    # a county is shown among its siblings, itself marked
-    siblings = ranking(narrow(view.with_region(region.parent), ()), code, view.lang)
-    return siblings.assign(selected=siblings["adcode"] == view.region)
+    """The values that colour the regions (also what the map exports): the children of a city, or a
+    county among its siblings within the user's scope, itself marked."""
+    return ranking(narrow(view, ()), map_metric(panel, view), view.lang)
 
 
 def points_collection(frame: pd.DataFrame) -> dict:

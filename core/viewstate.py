@@ -92,6 +92,7 @@ class ViewState:
     lang: str = "zh"
     detail: str = ""  # /incidents/<id>
     metric: str = ""  # the indicator the map is coloured by ("" = the page's default)
+    scope: str = ""  # the top region the user may see (set from the user, never from the URL)
     errors: tuple[str, ...] = field(default=(), compare=False)
 
     # -- reading -------------------------------------------------------------------------------
@@ -286,7 +287,7 @@ def parse_view(pathname: str | None, search: str | None, *, root: str, today: da
         errors.append("语言参数应为 zh 或 en · lang must be zh or en")
         lang = "zh"
     return ViewState(page=path, region=region, start=start, end=end, filters=_sorted_filters(filters),
-                     screen=screen, lang=lang, detail=detail, metric=metric, errors=tuple(errors))
+                     screen=screen, lang=lang, detail=detail, metric=metric, scope=root, errors=tuple(errors))
 
 
 def view_to_search(view: ViewState, *, root: str, today: date) -> str:
@@ -322,4 +323,5 @@ def narrow(view: ViewState, dimensions: tuple[str, ...]) -> ViewState:
     ignore, and so that page, language and screen mode never split the cache.
     """
     kept = tuple((name, values) for name, values in view.filters if name in dimensions)
-    return ViewState(page="", region=view.region, start=view.start, end=view.end, filters=kept, lang=view.lang)
+    return ViewState(page="", region=view.region, start=view.start, end=view.end, filters=kept, lang=view.lang,
+                     scope=view.scope)

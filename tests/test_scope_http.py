@@ -119,3 +119,19 @@ def test_audit_records_sign_ins_and_failures(secured_app):
     client.sign_in("city_leader", PASSWORD)
     events = [(e.event, e.username) for e in recent_audit(50)]
     assert ("signin_failed", "city_leader") in events and ("signin", "city_leader") in events
+
+
+def test_a_county_user_sees_no_sibling_county_in_rankings(secured_app):
+    """At county level a ranking shows the county among its siblings — but not to a user whose
+    scope is that county."""
+    client = Client(secured_app.base)
+    client.sign_in("county_duty", PASSWORD)
+    status, body = client.callback(panel_request("graph", "overview.ranking", "?region=341003"))
+    assert status == 200
+    bars = body["response"][next(k for k in body["response"] if '"graph"' in k)]["figure"]["data"][0]
+    assert list(bars["customdata"]) == ["341003"]
+    staff = Client(secured_app.base)
+    staff.sign_in("city_staff", PASSWORD)
+    status, body = staff.callback(panel_request("graph", "overview.ranking", "?region=341003"))
+    bars = body["response"][next(k for k in body["response"] if '"graph"' in k)]["figure"]["data"][0]
+    assert len(bars["customdata"]) == 7

@@ -52,7 +52,7 @@ def population_by_region(view: ViewState) -> pd.DataFrame:
     Columns adcode, name, year, population, aged_60, aged_80, aged_60_79, ageing_rate (% of
     residents aged 60+), rate_80 (% aged 80+), selected; the oldest first.
     """
-    regions, selected = ranking_regions(view.region)
+    regions, selected = ranking_regions(view.region, view.scope)
     year = _population_year(view)
     if year is None or not regions:
         return pd.DataFrame()
@@ -236,7 +236,7 @@ def calls_trend(view: ViewState) -> pd.DataFrame:
 def response_by_region(view: ViewState) -> pd.DataFrame:
     """Calls and mean response time of each region a ranking compares (filter: call);
     columns adcode, name, calls, mean_response, level, selected; the slowest first."""
-    regions, selected = ranking_regions(view.region)
+    regions, selected = ranking_regions(view.region, view.scope)
     owner = {county: region for region in regions for county in counties_under(region)}
     frame = read(select(D.c.adcode, func.count().label("calls"), func.sum(D.c.response_seconds).label("seconds"))
                  .where(*_call_conditions(view, list(owner), view.start, view.end)).group_by(D.c.adcode))

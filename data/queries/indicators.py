@@ -168,12 +168,15 @@ def _shift_bucket(bucket, grain: str):
     return f"{int(year) + 1}-{rest}"
 
 
-def ranking_regions(adcode: str) -> tuple[list[str], str | None]:
-    """The regions a ranking compares: the children of a city, or a county among its siblings."""
+def ranking_regions(adcode: str, scope: str = "") -> tuple[list[str], str | None]:
+    """The regions a ranking compares: the children of a city, or a county among its siblings —
+    only when the user's scope covers them (a county user sees their own county alone)."""
     tree = region_tree()
     info = tree.get(adcode)
     if info.level == "county":
         parent = info.parent if info.parent and tree.exists(info.parent) else None
+        if parent and scope and not tree.contains(parent, scope):
+            parent = None
         return (child_codes(parent) if parent else [adcode]), adcode
     return child_codes(adcode), None
 
@@ -181,7 +184,7 @@ def ranking_regions(adcode: str) -> tuple[list[str], str | None]:
 @cached
 def ranking(view: ViewState, code: str, lang: str = "zh") -> pd.DataFrame:
     """The indicator per county (columns adcode, name, value, level, selected), best first."""
-    regions, selected = ranking_regions(view.region)
+    regions, selected = ranking_regions(view.region, view.scope)
     frame = indicator_values([code], regions, {"current": (view.start, view.end)})
     ind = indicator(code)
     names = region_names(lang)
@@ -201,7 +204,7 @@ def dimension_scores(view: ViewState, lang: str = "zh") -> pd.DataFrame:
     between the worst and the best county (reversed where lower is better), so counties compare
     on one scale whatever the units.
     """
-    regions, selected = ranking_regions(view.region)
+    regions, selected = ranking_regions(view.region, view.scope)
     by_dimension: dict[str, list[Indicator]] = {d: [] for d in DIMENSIONS}
     for ind in catalogue().values():
         if ind.dimension and ind.grain == "region_day":
