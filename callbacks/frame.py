@@ -37,8 +37,9 @@ def header_tools(view: ViewState) -> list:
                  className="tool-link"),
         html.Button(pick(view.lang, "深浅", "Theme"), id="theme-toggle", className="tool-link", n_clicks=0,
                     title=pick(view.lang, "切换浅色/深色主题", "Switch light/dark theme")),
-        dcc.Link(t("desk_mode" if view.screen else "screen_mode", view.lang),
-                 href=href(replace(view, screen=not view.screen)), id="screen-switch", className="tool-link"),
+        # a full page load: the page is laid out again for the other mode (panels, figure config)
+        html.A(t("desk_mode" if view.screen else "screen_mode", view.lang),
+               href=href(replace(view, screen=not view.screen)), id="screen-switch", className="tool-link"),
     ]
     if not view.screen and view.page != "/incidents":
         tools.insert(0, report_buttons(view))

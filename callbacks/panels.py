@@ -17,9 +17,11 @@ from dash.exceptions import PreventUpdate
 from callbacks.state import resolve_view
 from components.figures import empty_figure
 from components.mapping import map_props
+from components.screen import wall_figure
 from core.i18n import t
 from core.panels import PAGE_PANELS, PANELS, Panel
 from core.viewstate import ViewState
+from data.cache import cached
 
 log = logging.getLogger("cockpit.panels")
 
@@ -43,6 +45,55 @@ def _unchanged(trigger: str | None, new_hash: str, old_hash: str | None) -> bool
     return trigger == "data-version" and new_hash == old_hash
 
 
+@cached
+def graph_content(panel_id: str, view: ViewState) -> tuple[dict, str]:
+    """A graph panel's figure as plain JSON, and the fingerprint of its data, memoized: a view
+    seen before (another worker, another wall) costs neither the query nor building the figure.
+    Only figures are memoized — HTML panels may depend on the user's role (masking)."""
+    panel = PANELS[panel_id]
+    frame = panel.data(view)
+    if frame is None or (isinstance(frame, pd.DataFrame) and frame.empty):
+        figure = empty_figure(t("no_data", view.lang))
+    else:
+        figure = panel.figure(frame, view, panel)
+    content = wall_figure(figure) if view.screen else figure.to_plotly_json()
+    return content, fingerprint(frame, view)
+
+
+def _fill(kind: str, search, pathname, ident, old_hash, content, failure):
+    """The body of every panel callback: resolve the view (scope enforced), check the panel is
+    on the page, build its content, and answer nothing when a refresh finds the same data."""
+    from dash import ctx
+
+    view = resolve_view(pathname, search)
+    panel = panel_for(ident, view)
+    try:
+        payload, new_hash = content(panel, view)
+    except PreventUpdate:
+        raise
+    except Exception:
+        log.exception("%s panel %s failed for %s%s", kind, panel.id, pathname, search)
+        return failure(view), None
+    if _unchanged(ctx.triggered_id, new_hash, old_hash):
+        return no_update, no_update
+    return payload, new_hash
+
+
+def _graph(panel: Panel, view: ViewState):
+    return graph_content(panel.id, view)
+
+
+def _html(panel: Panel, view: ViewState):
+    frame = panel.data(view)
+    return panel.render(frame, view, panel), fingerprint(frame, view)
+
+
+def _html_failure(view: ViewState):
+    from dash import html
+
+    return html.Div(t("panel_error", view.lang), className="panel-error", role="alert")
+
+
 @callback(
     Output({"type": "graph", "id": MATCH}, "figure"),
     Output({"type": "graph-hash", "id": MATCH}, "data"),
@@ -53,23 +104,8 @@ def _unchanged(trigger: str | None, new_hash: str, old_hash: str | None) -> bool
     State({"type": "graph-hash", "id": MATCH}, "data"),
 )
 def fill_graph(search, pathname, _version, ident, old_hash):
-    from dash import ctx
-
-    view = resolve_view(pathname, search)
-    panel = panel_for(ident, view)
-    try:
-        frame = panel.data(view)
-        new_hash = fingerprint(frame, view)
-        if _unchanged(ctx.triggered_id, new_hash, old_hash):
-            return no_update, no_update
-        if frame is None or (isinstance(frame, pd.DataFrame) and frame.empty):
-            return empty_figure(t("no_data", view.lang)), new_hash
-        return panel.figure(frame, view, panel), new_hash
-    except PreventUpdate:
-        raise
-    except Exception:
-        log.exception("panel %s failed for %s%s", panel.id, pathname, search)
-        return empty_figure(t("panel_error", view.lang)), None
+    return _fill("graph", search, pathname, ident, old_hash, _graph,
+                 lambda view: empty_figure(t("panel_error", view.lang)))
 
 
 @callback(
@@ -82,21 +118,7 @@ def fill_graph(search, pathname, _version, ident, old_hash):
     State({"type": "html-hash", "id": MATCH}, "data"),
 )
 def fill_html(search, pathname, _version, ident, old_hash):
-    from dash import ctx, html
-
-    view = resolve_view(pathname, search)
-    panel = panel_for(ident, view)
-    try:
-        frame = panel.data(view)
-        new_hash = fingerprint(frame, view)
-        if _unchanged(ctx.triggered_id, new_hash, old_hash):
-            return no_update, no_update
-        return panel.render(frame, view, panel), new_hash
-    except PreventUpdate:
-        raise
-    except Exception:
-        log.exception("panel %s failed for %s%s", panel.id, pathname, search)
-        return html.Div(t("panel_error", view.lang), className="panel-error", role="alert"), None
+    return _fill("html", search, pathname, ident, old_hash, _html, _html_failure)
 
 
 @callback(

@@ -1,14 +1,17 @@
 """The big screen (大屏): its configuration, the pieces the layout adds for it, and wall typography.
 
 In screen mode `#app-root` becomes a fixed 1920×1080 design canvas that assets/screen.js scales to
-the window; the header and the page are laid out on that canvas by assets/screen.css. What is
-configured on the server (the carousel, how long each cockpit stays, the quiet period after a
-touch) reaches the browser once, in the `screen-config` store.
+the window; the header and the page are laid out on that canvas by assets/screen.css. The wall
+(assets/wall.html and wall.js) cycles through the cockpits in screen mode. What is configured on
+the server (the carousel, how long each cockpit stays, the quiet period after a touch) reaches
+the browser once, in the `screen-config` store, where the wall reads it.
 """
 from __future__ import annotations
 
 import logging
 
+import dash
+import pandas as pd
 from dash import dcc, html
 
 from core.i18n import pick
@@ -18,11 +21,11 @@ from data.catalogue import LEVEL_NAMES
 
 log = logging.getLogger("cockpit.screen")
 
-CANVAS = (1920, 1080)  # the design canvas every wall scales
 RED = 4  # warning level announced on the wall
 # A touch pauses the carousel; it resumes after this many carousel intervals without input.
 QUIET_INTERVALS = 2
-WALL_FONT_FACTOR = 1.4  # figure type on the wall relative to the desk (read from ten metres)
+WALL_FONT_FACTOR = 1.3  # figure type on the wall relative to the desk (read from ten metres)
+WALL_MIN_TEXT = 13  # text inside marks that would be smaller is hidden, not shrunk
 _FONT_KEYS = ("font", "tickfont", "textfont", "insidetextfont", "outsidetextfont", "titlefont")
 
 
@@ -31,15 +34,17 @@ def carousel_plan(settings: Settings | None = None) -> list[dict]:
 
     Configured by COCKPIT_CAROUSEL as comma-separated paths, each optionally with its own seconds
     ("/:60,/tourism,/traffic:20"); a path without seconds stays COCKPIT_CAROUSEL_SECONDS.
-    Unknown paths are skipped (and logged) rather than sending the wall to a 'page not found'.
+    Paths that are not an installed cockpit are skipped (and logged) rather than sending the wall
+    to a 'page not found'.
     """
     settings = settings or get_settings()
     default = max(settings.carousel_seconds, 5)
+    installed = {page["path"] for page in dash.page_registry.values()} & set(PAGES) or set(PAGES)
     plan = []
     for entry in settings.carousel:
         path, _, seconds = entry.strip().partition(":")
         path = path.rstrip("/") or "/"
-        if path not in PAGES:
+        if path not in installed:
             log.warning("carousel entry '%s' is not a cockpit: skipped", entry)
             continue
         try:
@@ -54,10 +59,8 @@ def carousel_plan(settings: Settings | None = None) -> list[dict]:
 def screen_config(settings: Settings | None = None) -> dict:
     settings = settings or get_settings()
     return {
-        "canvas": list(CANVAS),
         "pages": carousel_plan(settings),
         "quietSeconds": QUIET_INTERVALS * max(settings.carousel_seconds, 5),
-        "healthUrl": "/healthz",
     }
 
 
@@ -67,44 +70,46 @@ def screen_stores() -> list:
         dcc.Store(id="screen-config", data=screen_config()),
         # {hidden, offline}: written by assets/screen.js, read by the interval switch below
         dcc.Store(id="screen-state", data={"hidden": False, "offline": False}),
-        # keys of the red warnings the wall has already shown, to announce only new ones
-        dcc.Store(id="screen-red-seen", data=None),
-        # the carousel clock: a browser-side tick, no request to the server
-        dcc.Interval(id="carousel-tick", interval=1000, disabled=True),
+        # the open red warnings of the view's region (components.screen.red_warnings)
+        dcc.Store(id="screen-reds", data=None),
     ]
 
 
 def screen_bar() -> html.Div:
-    """The strip under the header: carousel progress, the paused notice, the connection state.
-    Their content is set by assets/screen.js."""
+    """The bottom edge of the header: carousel progress, the paused notice, the connection state.
+    Their content is set in the browser (assets/screen.js; the progress on behalf of the wall)."""
     return html.Div([
         html.Div(html.Div(id="carousel-progress-bar", className="carousel-progress-bar"),
                  id="carousel-progress", className="carousel-progress"),
-        html.Div(id="carousel-paused", className="carousel-paused", role="status"),
-        html.Div(id="connection-status", className="connection-status", role="status",
-                 **{"aria-live": "polite"}),
+        html.Div([
+            html.Div(id="carousel-paused", className="carousel-paused", role="status"),
+            html.Div(id="connection-status", className="connection-status", role="status",
+                     **{"aria-live": "polite"}),
+        ], className="screen-notices"),
     ], className="screen-bar", id="screen-bar")
 
 
 def announcement_slot() -> html.Div:
+    """Where a new red warning is announced (filled in the browser: assets/screen.js)."""
     return html.Div(id="screen-announce", className="screen-announce", role="alert",
                     **{"aria-live": "assertive"})
 
 
-def announcement(rows: list[dict], lang: str, serial: str) -> html.Div:
-    """A banner naming each new red warning in words (not colour alone); it fades by itself
-    (CSS), and `serial` gives it a new identity so that a later announcement starts afresh."""
-    items = [html.Li([
-        html.Span(LEVEL_NAMES[lang][RED], className="badge level-4"),
-        html.Span(f"{row['region_name']} · {row['name']}{(' · ' + row['subject']) if row['subject'] else ''}",
-                  className="announce-what"),
-        html.Span(f"{row['value_text']}（{pick(lang, '阈值', 'threshold')} {row['threshold_text']}）",
-                  className="announce-value"),
-    ]) for row in rows]
-    return html.Div([
-        html.Div(pick(lang, "新增红色预警", "New red warning"), className="announce-title"),
-        html.Ul(items, className="announce-list"),
-    ], className="announce-card", key=serial)
+def red_warnings(frame: pd.DataFrame, lang: str) -> dict:
+    """The open red warnings of the wall's region, as the words the announcement shows: the
+    browser announces those it has not shown before (in words, never colour alone)."""
+    rows = {}
+    for row in frame.to_dict("records"):
+        if int(row["level"]) < RED:
+            continue
+        key = f"{row['indicator']}|{row['adcode']}|{row['subject']}"
+        rows[key] = {
+            "key": key,
+            "what": f"{row['region_name']} · {row['name']}{(' · ' + row['subject']) if row['subject'] else ''}",
+            "value": f"{row['value_text']}（{pick(lang, '阈值', 'threshold')} {row['threshold_text']}）",
+        }
+    return {"title": pick(lang, "新增红色预警", "New red warning"), "level": LEVEL_NAMES[lang][RED],
+            "rows": sorted(rows.values(), key=lambda r: r["key"])}
 
 
 def wall_figure(figure, factor: float = WALL_FONT_FACTOR) -> dict:
@@ -117,6 +122,8 @@ def wall_figure(figure, factor: float = WALL_FONT_FACTOR) -> dict:
     base = layout.setdefault("font", {})
     base.setdefault("size", 12)
     _scale_fonts(data, factor)
+    # plotly shrinks a label to fit inside its bar; on a wall a tiny label is noise
+    layout.setdefault("uniformtext", {"minsize": WALL_MIN_TEXT, "mode": "hide"})
     return data
 
 
