@@ -14,18 +14,14 @@ import io
 from datetime import date, datetime
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from core.export_meta import (ExportMeta, column_header, condition_rows, filters_text, range_text,
                               title_text)
 from core.i18n import pick
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_HEADER_FILL = PatternFill("solid", fgColor="E8EEF5")
 _WIDTH_SAMPLE = 500  # rows looked at to size a column
 _WIDTH_MIN, _WIDTH_MAX = 8, 60
 
@@ -78,21 +74,17 @@ def _excel_column(series: pd.Series, ws) -> list:
     return [None if is_blank else _cell(ws, v) for v, is_blank in zip(values, blank)]
 
 
-def _cell(ws, value):
-    """A value for a write-only row; text is kept as text even when Excel would read a formula."""
+def _cell(_sheet, value):
+    """A value for a cell: text without characters Excel refuses (written as text, never a formula)."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith("=") or value in ERROR_CODES:
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-    elif not isinstance(value, (int, float, date, datetime)):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not isinstance(value, (int, float, date, datetime)):
         return str(value)  # e.g. Decimal, Period: keep what the screen printed
     return value
 
 
 def _shown(value) -> str:
-    return str(value.value if isinstance(value, Cell) else value)
+    return str(value)
 
 
 def _column_widths(header: list[str], columns: list[list]) -> list[int]:
@@ -105,41 +97,54 @@ def _column_widths(header: list[str], columns: list[list]) -> list[int]:
 
 
 def to_xlsx(df: pd.DataFrame, meta: ExportMeta) -> bytes:
-    wb = Workbook(write_only=True)  # streams rows: about half the time of a normal workbook
-    ws = wb.create_sheet(pick(meta.lang, "数据", "Data"))
+    """XlsxWriter streams the workbook (several times faster than openpyxl for 10 000 rows).
+    Text is always written as text, so a value starting with "=" never becomes a formula."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_numbers": False, "strings_to_urls": False})
+    bold = book.add_format({"bold": True})
+    title_format = book.add_format({"bold": True, "font_size": 13})
+    header_format = book.add_format({"bold": True, "bg_color": "#E8EEF5", "align": "center", "valign": "vcenter",
+                                     "text_wrap": True})
+    day_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    time_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet = book.add_worksheet(pick(meta.lang, "数据", "Data"))
     header = headers(df, meta)
-    columns = [_excel_column(df[column], ws) for column in df.columns]
-    for index, width in enumerate(_column_widths(header, columns), start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A3"
+    columns = [_excel_column(df[column], None) for column in df.columns]
+    for index, width in enumerate(_column_widths(header, columns)):
+        sheet.set_column(index, index, width)
+    sheet.freeze_panes(2, 0)
+    sheet.write_string(0, 0, f"{title_text(meta)} · {range_text(meta)} · {filters_text(meta)}", title_format)
+    for index, name in enumerate(header):
+        sheet.write_string(1, index, name, header_format)
+    for col, values in enumerate(columns):
+        for offset, value in enumerate(values):
+            _write(sheet, 2 + offset, col, value, day_format, time_format)
 
-    title = WriteOnlyCell(ws, value=f"{title_text(meta)} · {range_text(meta)} · {filters_text(meta)}")
-    title.font = Font(bold=True, size=13)
-    ws.append([title])
-    header_cells = []
-    for name in header:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        header_cells.append(cell)
-    ws.append(header_cells)
-    for row in zip(*columns):
-        ws.append(row)
-
-    conditions = wb.create_sheet(pick(meta.lang, "筛选条件", "Conditions"))
+    conditions = book.add_worksheet(pick(meta.lang, "筛选条件", "Conditions"))
     rows = [(pick(meta.lang, "项目", "Item"), pick(meta.lang, "内容", "Value"))] + condition_rows(meta)
     rows.append((pick(meta.lang, "数据行数", "Rows"), len(df)))
-    conditions.column_dimensions["A"].width = max(_display_width(label) for label, _ in rows) + 4
-    conditions.column_dimensions["B"].width = min(
-        max(_display_width(str(value)) for _, value in rows) + 4, 80)
+    conditions.set_column(0, 0, max(_display_width(label) for label, _ in rows) + 4)
+    conditions.set_column(1, 1, min(max(_display_width(str(value)) for _, value in rows) + 4, 80))
     for number, (label, value) in enumerate(rows):
-        label_cell = WriteOnlyCell(conditions, value=label)
-        label_cell.font = Font(bold=True)
-        if number == 0:
-            label_cell.fill = _HEADER_FILL
-        conditions.append([label_cell, _cell(conditions, value)])
-
-    buffer = io.BytesIO()
-    wb.save(buffer)
+        conditions.write_string(number, 0, str(label), header_format if number == 0 else bold)
+        _write(conditions, number, 1, _cell(None, value), day_format, time_format)
+    book.close()
     return buffer.getvalue()
+
+
+def _write(sheet, row: int, col: int, value, day_format, time_format) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(row, col, value)
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            return
+        sheet.write_number(row, col, value)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(row, col, value, time_format)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), day_format)
+    else:
+        sheet.write_string(row, col, _shown(value))
