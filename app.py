@@ -128,7 +128,15 @@ def create_app() -> dash.Dash:
 
 
 def _register_routes(server) -> None:
+    from flask import redirect, request
+
     from data.regions import RegionError, region_tree
+
+    @server.route("/wall")
+    def wall():
+        """The wall's carousel shell (two frames: the cockpit on show, the next one drawn behind it)."""
+        query = request.query_string.decode("utf-8", "replace")
+        return redirect("/assets/wall.html" + (f"?{query}" if query else ""))
 
     @server.route("/geo/layer/<adcode>.json")
     def region_layer(adcode: str):

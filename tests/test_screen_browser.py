@@ -335,12 +335,14 @@ def test_the_wall_announces_a_new_red_warning_once(browser, wall_app, wall_db):
     wait_front(tab, "/", 20000)
     tab.wait_for_function(f"() => ({FRONT})().drawn", timeout=20000)
     tab.wait_for_timeout(2000)  # both pages have looked at the warnings once
+    tab.mouse.click(300, 40)  # hold the carousel while the warning comes in
     bump_data(wall_db["url"], [new_red_warning(wall_db["url"])])
     banner = tab.frame_locator(".wall-frame.front").locator(".announce-card")
-    banner.wait_for(state="visible", timeout=15000)
+    banner.wait_for(state="visible", timeout=(QUIET_SECONDS - 2) * 1000)
     assert "320" in banner.inner_text()
     first = front(tab)["path"]
-    tab.wait_for_function(f"() => ({FRONT})().path !== {json.dumps(first)}", timeout=(CAROUSEL_SECONDS + 8) * 1000)
+    tab.wait_for_function(f"() => ({FRONT})().path !== {json.dumps(first)}",
+                          timeout=(QUIET_SECONDS + CAROUSEL_SECONDS + 8) * 1000)
     tab.wait_for_timeout(2 * REFRESH_SECONDS * 1000)  # the page now on show has the new data too
     repeated = tab.evaluate("() => !!document.querySelector('.wall-frame.front').contentDocument"
                             "                 .querySelector('.announce-card')")
