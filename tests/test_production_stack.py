@@ -62,8 +62,10 @@ def test_sign_in_drill_and_export_on_the_production_stack(stack, browser):
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit], form input[type=submit]").first.click()
     page.wait_for_url(re.compile(r"^[^?]*/(\?.*)?$"))
+    page.goto(stack.base + "/")  # a fresh load once signed in: workers and caches are warm by now
+    assert "/login" not in page.url, "the sign-in did not take"
     label = page.locator(".cockpit-map-label", has_text="歙县").first
-    label.wait_for(timeout=30000)
+    label.wait_for(timeout=90000)
     box = label.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url(re.compile(r"region=341021"))
