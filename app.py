@@ -64,6 +64,10 @@ def layout():
         dcc.Store(id="data-version", data=data_version()),
         dcc.Interval(id="refresh-tick", interval=settings.refresh_seconds * 1000),
         dcc.Store(id="ui-theme", storage_type="local"),
+        # Choices the browser passes on only when the user made them (callbacks/interaction.py),
+        # and the range the header shows, to tell a chosen range from the picker drawn again.
+        *[dcc.Store(id=name) for name in ("brush-choice", "metric-choice", "range-choice", "export-choice",
+                                           "view-range")],
         *screen_stores(),
         html.Header([
             html.Div([

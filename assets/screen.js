@@ -385,7 +385,9 @@ window.cockpitScreen = (function () {
                     if (target.classList.contains("kpi-value")) { touched.add(target); }
                     return;
                 }
-                if (!target.closest || !target.closest(".panel-html")) { return; }  // figures, maps: skip
+                // figures and maps redraw often and hold no KPI: skip; a page (arriving drawn) or
+                // an HTML panel may bring values
+                if (!target.closest || target.closest(".js-plotly-plot, .leaflet-container")) { return; }
                 m.addedNodes.forEach(function (node) {
                     if (node.nodeType !== Node.ELEMENT_NODE) { return; }
                     if (node.classList.contains("kpi-value")) { touched.add(node); }
@@ -440,5 +442,14 @@ window.cockpitScreen = (function () {
 })();
 
 window.dash_clientside = window.dash_clientside || {};
-window.dash_clientside.screen = {refreshPaused: window.cockpitScreen.refreshPaused,
-                                 announce: window.cockpitScreen.announce};
+window.dash_clientside.screen = {
+    refreshPaused: window.cockpitScreen.refreshPaused,
+    announce: window.cockpitScreen.announce,
+    // the view to check for red warnings, only in screen mode (a desk never asks)
+    screenView: function (version, pathname, search) {
+        const screen = new URLSearchParams(search || "").getAll("screen").pop();
+        const onScreen = screen === "1" || screen === "true" || /^\/screen(\/|$)/.test(pathname || "");
+        return onScreen ? {pathname: pathname, search: search, version: version}
+            : window.dash_clientside.no_update;
+    },
+};

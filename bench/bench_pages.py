@@ -20,9 +20,14 @@ from datetime import date
 
 from common import BENCH_END, bench_database, ms, percentiles
 
-IDLE_JS = """() => document.querySelectorAll('[data-dash-is-loading="true"]').length === 0
-                  && document.querySelectorAll('.panel').length > 0
-                  && [...document.querySelectorAll('.panel-graph .js-plotly-plot')].every(g => g.data)"""
+# Fully drawn: Dash has no callback pending, every graph shows its figure (data, or the "no data"
+# note), every HTML panel has content and every map its regions.
+IDLE_JS = """() => window.store && !window.store.getState().isLoading
+    && document.querySelectorAll('.panel').length > 0
+    && [...document.querySelectorAll('.panel-graph .js-plotly-plot')].every(
+           g => g._fullLayout && g.data && (g.data.length > 0 || ((g.layout || {}).annotations || []).length > 0))
+    && [...document.querySelectorAll('.panel-html')].every(h => h.childElementCount > 0)
+    && [...document.querySelectorAll('.cockpit-map')].every(m => m.querySelector('path.leaflet-interactive'))"""
 
 
 def wait_drawn(page, timeout=30000):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from dash import ALL, Input, Output, State, callback, ctx, dcc, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, no_update
 from dash.exceptions import PreventUpdate
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -52,19 +52,28 @@ def _audit(user, view, what: str, fmt: str) -> None:
                      "filters": {k: list(v) for k, v in view.filters}}, user)
 
 
+# A press reaches the server only when it is one: buttons drawn again fire with n_clicks 0.
+clientside_callback(
+    ClientsideFunction(namespace="cockpitEvents", function_name="exportPressed"),
+    Output("export-choice", "data"),
+    Input({"type": "export", "panel": ALL, "fmt": ALL}, "n_clicks"),
+    Input({"type": "export-report", "fmt": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output("export-download", "data", allow_duplicate=True),
     Output("export-ticket", "data"),
     Output("export-status", "children", allow_duplicate=True),
-    Input({"type": "export", "panel": ALL, "fmt": ALL}, "n_clicks"),
-    Input({"type": "export-report", "fmt": ALL}, "n_clicks"),
+    Input("export-choice", "data"),
     State("url", "pathname"),
     State("url", "search"),
     prevent_initial_call=True,
 )
-def request_export(_panel_clicks, _report_clicks, pathname, search):
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+def request_export(choice, pathname, search):
+    trigger = choice.get("id") if isinstance(choice, dict) else None
+    if not isinstance(trigger, dict):
         raise PreventUpdate
     from core.auth import can
     from core.exporting import panel_export

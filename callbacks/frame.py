@@ -65,6 +65,7 @@ def header_tools(view: ViewState) -> list:
     Output("tools-slot", "children"),
     Output("errors-slot", "children"),
     Output("app-root", "className"),
+    Output("view-range", "data"),
     Input("url", "pathname"),
     Input("url", "search"),
     Input("data-version", "data"),
@@ -85,13 +86,15 @@ def render_header(pathname, search, _version):
     classes += f" lang-{view.lang}"
     return (title, navigation(view, href), breadcrumb(view, tree.path(view.region), root, href),
             time_controls(view, today, href), chips(view, href, filter_labels(view)), status,
-            header_tools(view), error_banner(view, home), classes)
+            header_tools(view), error_banner(view, home), classes,
+            [view.start.isoformat(), view.end.isoformat()])
 
 
 @callback(
     Output("data-version", "data"),
     Input("refresh-tick", "n_intervals"),
     State("data-version", "data"),
+    prevent_initial_call=True,  # the layout carries the version it was drawn with
 )
 def refresh_tick(_n, known):
     """Tell the panels to refresh only when the data changed: a tick with no new data sends

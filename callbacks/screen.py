@@ -24,19 +24,29 @@ clientside_callback(
 )
 
 
-@callback(
-    Output("screen-reds", "data"),
+# Only a page in screen mode asks: on a desk the check would be a request per click for nothing.
+clientside_callback(
+    ClientsideFunction(namespace="screen", function_name="screenView"),
+    Output("screen-view", "data"),
     Input("data-version", "data"),
     Input("url", "pathname"),
     Input("url", "search"),
+)
+
+
+@callback(
+    Output("screen-reds", "data"),
+    Input("screen-view", "data"),
     State("screen-reds", "data"),
 )
-def open_red_warnings(_version, pathname, search, known):
+def open_red_warnings(screen_view, known):
     """On the wall, the open red warnings of the region in view, sent only when they changed.
 
     Checked when the data version changes and when the page shows another view (the URL is
     known only then; the query is cached per data version)."""
-    view = resolve_view(pathname, search)
+    if not isinstance(screen_view, dict):
+        raise PreventUpdate
+    view = resolve_view(screen_view.get("pathname"), screen_view.get("search"))
     if not view.screen:
         raise PreventUpdate
     reds = red_warnings(open_warnings(narrow(view, ())), view.lang)

@@ -24,8 +24,11 @@ def cockpit_layout(path: str, build):
     def layout(**query):
         if only_query_changed():
             return dash.no_update
+        from callbacks.panels import fill_layout
+
         view = _view_for_layout(path, query)
-        return html.Div(build(view), className=f"page page-{path.strip('/') or 'overview'}", **{"data-page": path})
+        page = html.Div(build(view), className=f"page page-{path.strip('/') or 'overview'}", **{"data-page": path})
+        return fill_layout(page, view)
 
     return layout
 

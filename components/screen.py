@@ -72,6 +72,8 @@ def screen_stores() -> list:
         dcc.Store(id="screen-state", data={"hidden": False, "offline": False}),
         # the open red warnings of the view's region (components.screen.red_warnings)
         dcc.Store(id="screen-reds", data=None),
+        # {pathname, search, version} of a page in screen mode (set in the browser; none on a desk)
+        dcc.Store(id="screen-view", data=None),
     ]
 
 

@@ -41,17 +41,28 @@ class Client:
             return status, text
 
 
-def panel_request(kind: str, panel_id: str, search: str, pathname: str = "/") -> dict:
-    """The body the page sends to fill an HTML or graph panel."""
-    prop = {"html": "children", "graph": "figure"}[kind]
+PANEL_OUTPUTS = (("graph", "figure"), ("graph-hash", "data"), ("html", "children"), ("html-hash", "data"),
+                 ("map-regions", "url"), ("map-regions", "hideout"), ("map-points", "data"),
+                 ("map-points", "hideout"), ("map", "viewport"), ("map-hash", "data"))
+PANEL_KINDS_OF_OUTPUT = ("graph", "graph", "html", "html", "map", "map", "map", "map", "map", "map")
+
+
+def panel_request(kind: str, panel_id: str | list[str], search: str, pathname: str = "/",
+                  version: str = "1", old_hash: str | None = None) -> dict:
+    """The body the page sends to fill its panels (callbacks.panels.fill_panels), here for the
+    given panels of one kind (graph, html or map) — or forged."""
+    ids = [panel_id] if isinstance(panel_id, str) else list(panel_id)
+    output = "..." .join(f'{{"id":["ALL"],"type":"{name}"}}.{prop}' for name, prop in PANEL_OUTPUTS)
+    outputs = [[{"id": {"id": pid, "type": name}, "property": prop} for pid in ids] if of == kind else []
+               for (name, prop), of in zip(PANEL_OUTPUTS, PANEL_KINDS_OF_OUTPUT)]
+    states = [[{"id": {"id": pid, "type": f"{state_kind}-hash"}, "property": "data", "value": old_hash}
+               for pid in ids] if state_kind == kind else [] for state_kind in ("graph", "html", "map")]
     return {
-        "output": f'..{{"id":["MATCH"],"type":"{kind}"}}.{prop}...{{"id":["MATCH"],"type":"{kind}-hash"}}.data..',
-        "outputs": [{"id": {"id": panel_id, "type": kind}, "property": prop},
-                    {"id": {"id": panel_id, "type": f"{kind}-hash"}, "property": "data"}],
+        "output": f"..{output}..",
+        "outputs": outputs,
         "inputs": [{"id": "url", "property": "search", "value": search},
                    {"id": "url", "property": "pathname", "value": pathname},
-                   {"id": "data-version", "property": "data", "value": "1"}],
-        "changedPropIds": [], "parsedChangedPropsIds": [],
-        "state": [{"id": {"id": panel_id, "type": kind}, "property": "id", "value": {"type": kind, "id": panel_id}},
-                  {"id": {"id": panel_id, "type": f"{kind}-hash"}, "property": "data"}],
+                   {"id": "data-version", "property": "data", "value": version}],
+        "changedPropIds": ["url.search"], "parsedChangedPropsIds": ["url.search"],
+        "state": states,
     }

@@ -95,11 +95,12 @@ def test_edited_url_across_scope_shows_a_message_not_the_data(secured_app):
     header = {
         "output": "..app-title.children...nav-slot.children...crumb-slot.children...time-slot.children..."
                   "chips-slot.children...status-slot.children...tools-slot.children...errors-slot.children..."
-                  "app-root.className..",
+                  "app-root.className...view-range.data..",
         "outputs": [{"id": i, "property": p} for i, p in (
             ("app-title", "children"), ("nav-slot", "children"), ("crumb-slot", "children"),
             ("time-slot", "children"), ("chips-slot", "children"), ("status-slot", "children"),
-            ("tools-slot", "children"), ("errors-slot", "children"), ("app-root", "className"))],
+            ("tools-slot", "children"), ("errors-slot", "children"), ("app-root", "className"),
+            ("view-range", "data"))],
         "inputs": [{"id": "url", "property": "pathname", "value": "/"},
                    {"id": "url", "property": "search", "value": "?region=341002"},
                    {"id": "data-version", "property": "data", "value": "1"}],

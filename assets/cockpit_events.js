@@ -1,0 +1,114 @@
+/* Clicks and choices → the URL, in the browser.
+ *
+ * A click on a chart or a map follows the URL the server put beside each clickable mark when it
+ * filled the panel (callbacks/clicks.py): a figure's layout.meta.click, a map's hideout.hrefs, a
+ * point's properties.href. So a drill or a cross-filter costs no round trip before the page moves.
+ *
+ * Choices that need the server to build the URL (a brushed range, another map indicator, a custom
+ * date range, an export) are passed on only when the user really made them: Dash also fires these
+ * callbacks when the components are drawn, and each of those calls would be a request for nothing.
+ */
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.cockpitEvents = (function () {
+    const noUpdate = () => window.dash_clientside.no_update;
+
+    function here() {
+        return window.location.pathname + window.location.search;
+    }
+
+    function follow(target) {
+        return (typeof target === "string" && target && target !== here()) ? target : noUpdate();
+    }
+
+    function trigger() {
+        const ctx = window.dash_clientside.callback_context;
+        const fired = (ctx.triggered || [])[0];
+        if (!fired || fired.value === null || fired.value === undefined) {
+            return null;
+        }
+        return {id: ctx.triggered_id, prop: fired.prop_id.slice(fired.prop_id.lastIndexOf(".") + 1),
+                value: fired.value};
+    }
+
+    // The value of the ALL-list entry (of states_list[listIndex]) whose component has this id.
+    function stateFor(listIndex, panelId) {
+        const list = window.dash_clientside.callback_context.states_list[listIndex] || [];
+        const found = list.find((item) => item.id && item.id.id === panelId);
+        return found ? found.value : undefined;
+    }
+
+    function clickedValue(point) {
+        let value = point ? point.customdata : undefined;
+        while (Array.isArray(value)) {
+            value = value[0];
+        }
+        return value === undefined || value === null ? null : String(value);
+    }
+
+    return {
+        graphClick: function () {
+            const fired = trigger();
+            if (!fired || fired.prop !== "clickData" || !fired.value.points) {
+                return noUpdate();
+            }
+            const figure = stateFor(0, fired.id.id) || {};
+            const targets = ((figure.layout || {}).meta || {}).click || {};
+            return follow(targets[clickedValue(fired.value.points[0])]);
+        },
+
+        mapClick: function () {
+            const fired = trigger();
+            if (!fired || !fired.value.properties) {
+                return noUpdate();
+            }
+            const properties = fired.value.properties;
+            if (fired.id.type === "map-points") {
+                return properties.cluster ? noUpdate() : follow(properties.href);
+            }
+            const hideout = stateFor(0, fired.id.id) || {};
+            return follow((hideout.hrefs || {})[properties.adcode]);
+        },
+
+        // A range brushed on a time chart (not the autosize Plotly reports when it draws).
+        brushed: function () {
+            const fired = trigger();
+            if (!fired || typeof fired.value !== "object") {
+                return noUpdate();
+            }
+            const r = fired.value;
+            if (r["xaxis.range[0]"] === undefined && !Array.isArray(r["xaxis.range"])) {
+                return noUpdate();
+            }
+            return {id: fired.id, relayout: r, at: Date.now()};
+        },
+
+        // Another indicator picked for a map (not the dropdown drawn with the view's own).
+        metricChosen: function () {
+            const fired = trigger();
+            if (!fired) {
+                return noUpdate();
+            }
+            const options = stateFor(0, fired.id.id) || [];
+            const current = new URLSearchParams(window.location.search).get("metric")
+                || (options[0] && options[0].value);
+            return fired.value === current ? noUpdate() : {id: fired.id, value: fired.value, at: Date.now()};
+        },
+
+        // A custom range picked (not the picker drawn again with the view's own dates).
+        rangeChosen: function (start, end, shown) {
+            if (!start || !end || (shown && start.slice(0, 10) === shown[0] && end.slice(0, 10) === shown[1])) {
+                return noUpdate();
+            }
+            return {start: start.slice(0, 10), end: end.slice(0, 10), at: Date.now()};
+        },
+
+        // An export button pressed (buttons drawn again start at n_clicks 0 and fire too).
+        exportPressed: function () {
+            const fired = trigger();
+            if (!fired || !fired.value) {
+                return noUpdate();
+            }
+            return {id: fired.id, at: Date.now()};
+        },
+    };
+})();

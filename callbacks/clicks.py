@@ -1,0 +1,111 @@
+"""What a click leads to, worked out on the server before anyone clicks.
+
+A panel's declaration says what a click on it means (Drill, CrossFilter, OpenLink). When a panel
+is filled, the URL each of its clickable marks leads to is computed here, from the view it shows,
+and sent with it (a figure's `layout.meta.click`, a map's `hideout.hrefs`, a point's `href`).
+The browser then follows a click with no round trip (assets/cockpit_events.js), and the new URL
+is resolved — scope and all — like any other.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+
+from core.panels import CrossFilter, Drill, OpenLink
+from core.viewstate import FILTER_DIMENSIONS, ViewState
+from data.regions import region_tree
+
+
+def apply_click(view: ViewState, behaviour, value: str) -> ViewState | str | None:
+    """The view (or, for OpenLink, the URL) a click on `value` leads to; None when it means nothing."""
+    value = str(value)
+    if isinstance(behaviour, Drill):
+        # Scope is checked again when the new URL is resolved; here only whether it is a region.
+        if not region_tree().exists(value) or value == view.region:
+            return None
+        return view.with_region(value)
+    if isinstance(behaviour, CrossFilter):
+        spec = FILTER_DIMENSIONS.get(behaviour.dimension)
+        if spec is None or spec.clean(value) is None:
+            return None
+        return view.toggle_filter(behaviour.dimension, spec.clean(value))
+    if isinstance(behaviour, OpenLink):
+        return behaviour.href(value, view)
+    return None
+
+
+def view_href(view: ViewState) -> str:
+    """A view's URL that means the same to every user who may see it: the region is written out
+    unless it is the deployment's own (a user's default region differs by scope, and these URLs
+    are memoized with the figures, across users)."""
+    from callbacks.state import href
+
+    return href(view, root=region_tree().root)
+
+
+def click_target(view: ViewState, behaviour, value) -> str | None:
+    result = apply_click(view, behaviour, value)
+    if result is None:
+        return None
+    target = result if isinstance(result, str) else view_href(result)
+    return None if target == view_href(view) else target
+
+
+def click_targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str]:
+    """{clicked value: URL} for every distinct value that leads somewhere."""
+    targets: dict[str, str] = {}
+    if behaviour is None:
+        return targets
+    for value in values:
+        key = str(value)
+        if key in targets:
+            continue
+        target = click_target(view, behaviour, key)
+        if target is not None:
+            targets[key] = target
+    return targets
+
+
+def figure_values(figure: dict) -> list:
+    """The values a click on a figure can carry: each trace's `customdata` (a row's first item)."""
+    values = []
+    for trace in figure.get("data", []) or []:
+        custom = trace.get("customdata") if isinstance(trace, dict) else None
+        if custom is None:
+            continue
+        for item in list(custom):
+            while isinstance(item, (list, tuple)) or getattr(item, "ndim", 0):
+                if len(item) == 0:
+                    item = None
+                    break
+                item = item[0]
+            if item is not None and not (isinstance(item, float) and pd.isna(item)):
+                values.append(item)
+    return values
+
+
+def brushed_range(relayout: dict) -> tuple[date, date] | None:
+    if not isinstance(relayout, dict):
+        return None
+    start = relayout.get("xaxis.range[0]")
+    end = relayout.get("xaxis.range[1]")
+    if start is None and isinstance(relayout.get("xaxis.range"), list):
+        start, end = relayout["xaxis.range"][:2]
+    if start is None or end is None:
+        return None
+    try:
+        return pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    except (ValueError, TypeError):
+        return None
+
+
+def brush_target(view: ViewState, relayout: dict) -> str | None:
+    """The URL a range brushed on a time chart leads to: the page narrowed to it."""
+    brushed = brushed_range(relayout)
+    if brushed is None:
+        return None
+    chosen = view.with_range(max(brushed[0], view.start), min(brushed[1], view.end))
+    target = view_href(chosen)
+    return None if target == view_href(view) else target
