@@ -161,6 +161,31 @@ def test_xlsx_without_filters_says_so_in_english_too(frame, meta):
     assert dict(wb["Conditions"].iter_rows(values_only=True))["Filter"] == "No filters"
 
 
+def test_xlsx_cells_keep_their_types_whatever_the_column_holds(meta):
+    """The data rows are written as XML directly (speed), so every kind of column is checked."""
+    from decimal import Decimal
+    frame = pd.DataFrame({
+        "时刻": pd.to_datetime(["2026-11-01 08:30:15", None, "2026-11-02 00:00:00"]),
+        "本地日期": pd.date_range("2026-11-01", periods=3, freq="D", tz="Asia/Shanghai"),
+        "文本": [" 前后空格 ", "a<b>&c", "@SUM(A1)"],
+        "混合": [Decimal("1.50"), True, date(2026, 11, 3)],
+        "小数": [1.25, float("nan"), float("inf")],
+        "整数": pd.array([1, None, 2**40], dtype="Int64"),
+        "是否": [True, False, True],
+    })
+    ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(frame, meta)))["数据"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    assert rows[0] == (datetime(2026, 11, 1, 8, 30, 15), datetime(2026, 11, 1), " 前后空格 ", "1.50",
+                       1.25, 1, True)
+    assert rows[1] == (None, datetime(2026, 11, 2), "a<b>&c", True, None, None, False)
+    assert rows[2] == (datetime(2026, 11, 2), datetime(2026, 11, 3), "@SUM(A1)", datetime(2026, 11, 3),
+                       None, 2**40, True)
+    assert ws.cell(3, 1).number_format == "yyyy-mm-dd hh:mm:ss"
+    assert ws.cell(3, 2).number_format == "yyyy-mm-dd"  # whole days in local time stay dates
+    assert ws.cell(5, 3).data_type == "s" and ws.cell(5, 4).number_format == "yyyy-mm-dd"
+    assert ws.max_row == 2 + len(frame)
+
+
 # -- the annotated figure ------------------------------------------------------------------------
 def test_annotated_figure_states_title_region_range_filters_and_source(figure, meta):
     fig = annotate_figure(figure, meta)
