@@ -10,6 +10,8 @@
   tied to the session, redirect back to a *local* `next` only. /logout: GET asks, POST signs out.
 - Response headers: a strict Content-Security-Policy, nosniff, same-origin referrers, no framing
   by other sites, no caching of pages and callback data (they hold personal data).
+- A request body over COCKPIT_MAX_BODY_BYTES (Flask's MAX_CONTENT_LENGTH) gets 413, signed in
+  or not, before anything reads it (a chunked one: as soon as the limit is passed).
 - Request timing is logged without query strings (they may carry personal data).
 - /healthz: {"db": "ok", "cache": "ok"} with 200, or 503 naming what failed.
 """
@@ -31,6 +33,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect,
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.audit import audit
@@ -114,6 +117,7 @@ def init_security(server: Flask, cache_check: Callable[[], object] | None = None
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     if settings.production:
         server.debug = False
@@ -140,6 +144,27 @@ def _announce_missing_users() -> None:
 @security.before_app_request
 def _start_timer() -> None:
     g.request_started = time.perf_counter()
+
+
+@security.before_app_request
+def _refuse_oversized_body():
+    """413 on the declared length alone, before sign-in is checked or anything reads the body."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is None:
+        return None
+    length = request.content_length
+    if length is None and "wsgi.input_terminated" in request.environ:
+        # A chunked body has no length to check. Werkzeug stops reading it at the limit without an
+        # error, which would hand Dash a truncated body; so read it here, at most `limit` bytes
+        # (kept for Dash), and look for one byte more.
+        body = request.get_data(cache=True)
+        more = len(body) >= limit and request.environ["wsgi.input"].read(1) != b""
+        length = len(body) + more
+    if (length or 0) <= limit:
+        return None
+    if _wants_json():
+        return jsonify(error="body_too_large", limit_bytes=limit), 413
+    raise RequestEntityTooLarge()
 
 
 @security.before_app_request

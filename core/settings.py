@@ -54,6 +54,10 @@ class Settings:
     # client address that sign-in limits and the audit log use.
     proxy_hops: int = 0
     session_minutes: int = 480
+    # The largest request body accepted (413 above it, before it is read). Dash callback bodies
+    # carry component state: the largest the pages send is about 4.5 KB (measured); data
+    # uploads go through the CLI loader, never the web.
+    max_body_bytes: int = 1024 * 1024
     production: bool = False
     carousel: tuple[str, ...] = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
     carousel_seconds: int = 30
@@ -94,6 +98,7 @@ def load_settings() -> Settings:
         trusted_user_header=_env("COCKPIT_TRUSTED_USER_HEADER"),
         proxy_hops=int(_env("COCKPIT_PROXY_HOPS", "0")),
         session_minutes=int(_env("COCKPIT_SESSION_MINUTES", "480")),
+        max_body_bytes=int(_env("COCKPIT_MAX_BODY_BYTES", str(1024 * 1024))),
         production=_env_bool("COCKPIT_PRODUCTION", False),
         carousel=carousel,
         carousel_seconds=int(_env("COCKPIT_CAROUSEL_SECONDS", "30")),

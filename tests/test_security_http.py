@@ -2,12 +2,14 @@
 the Flask test client against a temporary SQLite database."""
 from __future__ import annotations
 
+import io
+import json
 import logging
 import re
 from urllib.parse import quote
 
 import pytest
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 import core.settings as settings_module
 from core.audit import recent_audit
@@ -16,6 +18,7 @@ from core.security import init_security
 from core.settings import override_settings
 from data.db import Base, dispose_engines, get_engine
 from data.security_models import AppUser, AuditLog, SigninAttempt
+from http_client import panel_request
 
 PASSWORD = "Huangshan-2024"
 SCRIPT_HASH = "'sha256-dGVzdC1oYXNoLW9mLWFuLWlubGluZS1zY3JpcHQ='"
@@ -48,6 +51,8 @@ def make_client(tmp_path, var_dir, monkeypatch):
 
         @app.route("/_dash-update-component", methods=["POST"])
         def dash_update():
+            if request.is_json:
+                request.get_json()  # reads the body as Dash does: 400 if it is cut short
             user = current_user()
             return jsonify(user=user.username, role=user.role)
 
@@ -284,3 +289,40 @@ def test_healthz_reports_database_and_cache(make_client):
     override_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/nothing")  # nothing listens
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json() == {"db": "error", "cache": "ok"}
+
+
+def test_oversized_bodies_get_413_before_anything_reads_them(client):
+    """A forged 50 MB callback is refused on its Content-Length, signed in or not; a body sent
+    chunked (no length) as soon as it passes the limit; the pages' own callbacks (≤ 5 KB) go through."""
+    callback = panel_request("graph", [f"overview.panel{i}" for i in range(40)], "?region=341000&range=30d")
+    forged = json.dumps({**callback, "padding": "x" * (50 * 1024 * 1024)}).encode()
+    for signed_in in (False, True):
+        if signed_in:
+            sign_in(client)
+        response = client.post("/_dash-update-component", data=forged, content_type="application/json")
+        assert response.status_code == 413
+        assert response.get_json() == {"error": "body_too_large", "limit_bytes": 1024 * 1024}
+        assert response.headers["X-Content-Type-Options"] == "nosniff"  # still a hardened response
+    response = client.post("/_dash-update-component", json=callback)
+    assert response.status_code == 200 and response.get_json() == {"user": "wang", "role": "duty"}
+    for body, status in ((forged, 413), (json.dumps(callback).encode(), 200)):
+        chunked = client.post("/_dash-update-component", input_stream=io.BytesIO(body),
+                              content_type="application/json", headers={"Transfer-Encoding": "chunked"},
+                              environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+        assert chunked.status_code == status
+
+
+def test_the_body_limit_is_a_setting(make_client):
+    client = make_client(max_body_bytes=8000)
+    create_user("wang", PASSWORD, "duty", "341003", display_name="王值班")
+    sign_in(client)
+    padded = b"{}" + b" " * (8000 - 2)  # valid JSON of exactly the limit
+    response = client.post("/_dash-update-component", data=padded, content_type="application/json")
+    assert response.status_code == 200
+    assert client.post("/_dash-update-component", data=padded + b" ",
+                       content_type="application/json").status_code == 413
+    for body, status in ((padded, 200), (padded + b" ", 413)):  # the same, chunked
+        chunked = client.post("/_dash-update-component", input_stream=io.BytesIO(body),
+                              content_type="application/json", headers={"Transfer-Encoding": "chunked"},
+                              environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+        assert chunked.status_code == status
