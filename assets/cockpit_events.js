@@ -1,8 +1,8 @@
 /* Clicks and choices → the URL, in the browser.
  *
- * A click on a chart or a map follows the URL the server put beside each clickable mark when it
- * filled the panel (callbacks/clicks.py): a figure's layout.meta.click, a map's hideout.hrefs, a
- * point's properties.href. So a drill or a cross-filter costs no round trip before the page moves.
+ * A click on a chart or a map follows the URL the server put beside the panel when it filled it
+ * (callbacks/clicks.py): the page's click-targets store, {panel: {value: URL}} ({regions, points}
+ * for a map). So a drill or a cross-filter costs no round trip before the page moves.
  *
  * Choices that need the server to build the URL (a brushed range, another map indicator, a custom
  * date range, an export) are passed on only when the user really made them: Dash also fires these
@@ -30,11 +30,11 @@ window.dash_clientside.cockpitEvents = (function () {
                 value: fired.value};
     }
 
-    // The value of the ALL-list entry (of states_list[listIndex]) whose component has this id.
-    function stateFor(listIndex, panelId) {
-        const list = window.dash_clientside.callback_context.states_list[listIndex] || [];
-        const found = list.find((item) => item.id && item.id.id === panelId);
-        return found ? found.value : undefined;
+    // Where clicks on a panel lead: the page's click-targets store (the one state of the callback).
+    function targetsOf(panelId) {
+        const stores = window.dash_clientside.callback_context.states_list[0] || [];
+        const all = (stores[0] && stores[0].value) || {};
+        return all[panelId] || {};
     }
 
     function clickedValue(point) {
@@ -51,9 +51,7 @@ window.dash_clientside.cockpitEvents = (function () {
             if (!fired || fired.prop !== "clickData" || !fired.value.points) {
                 return noUpdate();
             }
-            const figure = stateFor(0, fired.id.id) || {};
-            const targets = ((figure.layout || {}).meta || {}).click || {};
-            return follow(targets[clickedValue(fired.value.points[0])]);
+            return follow(targetsOf(fired.id.id)[clickedValue(fired.value.points[0])]);
         },
 
         mapClick: function () {
@@ -62,11 +60,11 @@ window.dash_clientside.cockpitEvents = (function () {
                 return noUpdate();
             }
             const properties = fired.value.properties;
+            const targets = targetsOf(fired.id.id);
             if (fired.id.type === "map-points") {
-                return properties.cluster ? noUpdate() : follow(properties.href);
+                return properties.cluster ? noUpdate() : follow((targets.points || {})[String(properties.key)]);
             }
-            const hideout = stateFor(0, fired.id.id) || {};
-            return follow((hideout.hrefs || {})[properties.adcode]);
+            return follow((targets.regions || {})[properties.adcode]);
         },
 
         // A range brushed on a time chart (not the autosize Plotly reports when it draws).
@@ -88,7 +86,9 @@ window.dash_clientside.cockpitEvents = (function () {
             if (!fired) {
                 return noUpdate();
             }
-            const options = stateFor(0, fired.id.id) || [];
+            const list = window.dash_clientside.callback_context.states_list[0] || [];
+            const found = list.find((item) => item.id && item.id.id === fired.id.id);
+            const options = (found && found.value) || [];
             const current = new URLSearchParams(window.location.search).get("metric")
                 || (options[0] && options[0].value);
             return fired.value === current ? noUpdate() : {id: fired.id, value: fired.value, at: Date.now()};

@@ -1,10 +1,10 @@
 """What a click leads to, worked out on the server before anyone clicks.
 
-A panel's declaration says what a click on it means (Drill, CrossFilter, OpenLink). When a panel
-is filled, the URL each of its clickable marks leads to is computed here, from the view it shows,
-and sent with it (a figure's `layout.meta.click`, a map's `hideout.hrefs`, a point's `href`).
-The browser then follows a click with no round trip (assets/cockpit_events.js), and the new URL
-is resolved — scope and all — like any other.
+A panel's declaration says what a click on it means (Drill, CrossFilter, OpenLink). When a page's
+panels are filled, the URL each clickable mark leads to is computed here from the view in show
+and sent beside them (the page's `click-targets` store: {panel: {value: URL}}; for a map,
+{"regions": …, "points": …}). The browser then follows a click with no round trip
+(assets/cockpit_events.js), and the new URL is resolved — scope and all — like any other.
 """
 from __future__ import annotations
 

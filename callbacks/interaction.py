@@ -21,7 +21,7 @@ clientside_callback(
     ClientsideFunction(namespace="cockpitEvents", function_name="graphClick"),
     Output("url", "href", allow_duplicate=True),
     Input({"type": "graph", "id": ALL}, "clickData"),
-    State({"type": "graph", "id": ALL}, "figure"),
+    State({"type": "click-targets", "id": ALL}, "data"),
     prevent_initial_call=True,
 )
 
@@ -30,7 +30,7 @@ clientside_callback(
     Output("url", "href", allow_duplicate=True),
     Input({"type": "map-regions", "id": ALL}, "clickData"),
     Input({"type": "map-points", "id": ALL}, "clickData"),
-    State({"type": "map-regions", "id": ALL}, "hideout"),
+    State({"type": "click-targets", "id": ALL}, "data"),
     prevent_initial_call=True,
 )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+from dataclasses import replace
+from typing import NamedTuple
 
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, no_update
@@ -22,8 +24,8 @@ from components.figures import empty_figure
 from components.mapping import map_props
 from components.screen import wall_figure
 from core.i18n import t
-from core.panels import PAGE_PANELS, PANELS, Drill, Panel
-from core.viewstate import ViewState
+from core.panels import PAGE_PANELS, PANELS, CrossFilter, Drill, Panel
+from core.viewstate import ViewState, narrow
 from data.cache import cached
 
 log = logging.getLogger("cockpit.panels")
@@ -44,12 +46,23 @@ def fingerprint(frame: pd.DataFrame, view: ViewState) -> str:
     return hashlib.blake2b(payload, digest_size=12).hexdigest()
 
 
+def figure_view(panel: Panel, view: ViewState) -> ViewState:
+    """The part of a view a panel's figure depends on: its query's filters, the selection of the
+    dimension it filters by (drawn highlighted), and how it is drawn. A filter set elsewhere on
+    the page leaves the figure — and its cache entry — as it was."""
+    dimensions = set(panel.filters)
+    if isinstance(panel.click, CrossFilter):
+        dimensions.add(panel.click.dimension)
+    return replace(narrow(view, tuple(sorted(dimensions))), page=view.page, screen=view.screen,
+                   metric=view.metric)
+
+
 @cached
-def graph_content(panel_id: str, view: ViewState) -> tuple[dict, str]:
-    """A graph panel's figure as plain JSON — with the URL each clickable mark leads to in
-    `layout.meta.click` — and the fingerprint of its data, memoized: a view seen before (another
-    worker, another wall) costs neither the query nor building the figure. Only figures are
-    memoized — HTML panels may depend on the user's role (masking)."""
+def graph_content(panel_id: str, view: ViewState) -> tuple[dict, str, list]:
+    """A graph panel's figure as plain JSON, the fingerprint of its data and the values its marks
+    carry for clicks, memoized: a view seen before (another worker, another wall) costs neither
+    the query nor building the figure. Only figures are memoized — HTML panels may depend on the
+    user's role (masking)."""
     panel = PANELS[panel_id]
     frame = panel.data(view)
     if frame is None or (isinstance(frame, pd.DataFrame) and frame.empty):
@@ -57,33 +70,34 @@ def graph_content(panel_id: str, view: ViewState) -> tuple[dict, str]:
     else:
         figure = panel.figure(frame, view, panel)
     content = wall_figure(figure) if view.screen else figure.to_plotly_json()
-    targets = click_targets(view, panel.click, figure_values(content))
-    if targets:
-        layout = content.setdefault("layout", {})
-        layout["meta"] = {**(layout.get("meta") or {}), "click": targets}
-    return content, fingerprint(frame, view)
+    return content, fingerprint(frame, view), figure_values(content)
 
 
-def _graph(panel: Panel, view: ViewState):
-    return graph_content(panel.id, view)
+class Filled(NamedTuple):
+    """A panel's content, the fingerprint of what it shows, and where clicks on it lead."""
+
+    content: object
+    hash: str | None
+    targets: dict | None
 
 
-def _html(panel: Panel, view: ViewState):
+def _graph(panel: Panel, view: ViewState) -> Filled:
+    content, new_hash, values = graph_content(panel.id, figure_view(panel, view))
+    return Filled(content, new_hash, click_targets(view, panel.click, values))
+
+
+def _html(panel: Panel, view: ViewState) -> Filled:
     frame = panel.data(view)
-    return panel.render(frame, view, panel), fingerprint(frame, view)
+    return Filled(panel.render(frame, view, panel), fingerprint(frame, view), None)
 
 
-def _map(panel: Panel, view: ViewState):
+def _map(panel: Panel, view: ViewState) -> Filled:
     props = map_props(panel, view)
-    # where a click leads: a region drills into it, a point does what the map declares
-    props["hideout"]["hrefs"] = click_targets(view, Drill(), props["hideout"]["values"])
-    point_targets = click_targets(view, panel.map.point_click,
-                                  [f["properties"]["key"] for f in props["points"]["features"]])
-    for feature in props["points"]["features"]:
-        target = point_targets.get(feature["properties"]["key"])
-        if target:
-            feature["properties"]["href"] = target
-    return props, hashlib.blake2b(pickle.dumps(props), digest_size=12).hexdigest()
+    # a region drills into it; a point does what the map declares
+    targets = {"regions": click_targets(view, Drill(), props["hideout"]["values"]),
+               "points": click_targets(view, panel.map.point_click,
+                                       [f["properties"]["key"] for f in props["points"]["features"]])}
+    return Filled(props, hashlib.blake2b(pickle.dumps(props), digest_size=12).hexdigest(), targets)
 
 
 def _html_failure(view: ViewState):
@@ -93,34 +107,41 @@ def _html_failure(view: ViewState):
 
 
 CONTENT = {"graph": _graph, "html": _html, "map": _map}
+UNCHANGED = Filled(no_update, no_update, None)
+def _filled(kind: str, panel: Panel, view: ViewState) -> Filled:
+    try:
+        return CONTENT[kind](panel, view)
+    except Exception:
+        log.exception("%s panel %s failed for %s", kind, panel.id, view)
+        if kind == "graph":
+            return Filled(empty_figure(t("panel_error", view.lang)), None, None)
+        if kind == "html":
+            return Filled(_html_failure(view), None, None)
+        return UNCHANGED
 
 
-def panel_contents(kind: str, idents: list, old_hashes: list, view: ViewState, refresh: bool) -> list:
-    """[(content, hash)] for the panels of one kind in the request, in its order; no_update for
-    an id that is not a panel of the page in view (forged, or of the page being left) and, on a
-    refresh, for a panel whose data did not change."""
-    results = []
-    for ident, old_hash in zip(idents, old_hashes):
+def fill(requested: list[tuple[str, dict, str | None]], view: ViewState, refresh: bool) -> list[Filled]:
+    """Fill the requested panels [(kind, component id, hash shown)] in that order. An id that is
+    not a panel of the page in view (forged, or of the page being left) gets no update; so does a
+    figure or map whose content is what is shown already, and on a refresh an unchanged HTML panel
+    (on a new view HTML is sent again: its links follow the view)."""
+    panels = []
+    for kind, ident, _old in requested:
         try:
-            panel = panel_for(ident, view)
+            panels.append(panel_for(ident, view))
         except PreventUpdate:
-            results.append((no_update, no_update))
+            panels.append(None)
+    # One after the other: filling them in threads was measured slower (building figures holds
+    # the GIL, and on a 2-core server the other core serves another request).
+    results = []
+    for (kind, _ident, old_hash), panel in zip(requested, panels):
+        if panel is None:
+            results.append(UNCHANGED)
             continue
-        try:
-            content, new_hash = CONTENT[kind](panel, view)
-        except Exception:
-            log.exception("%s panel %s failed for %s", kind, panel.id, view)
-            if kind == "graph":
-                results.append((empty_figure(t("panel_error", view.lang)), None))
-            elif kind == "html":
-                results.append((_html_failure(view), None))
-            else:
-                results.append((no_update, no_update))
-            continue
-        if refresh and new_hash == old_hash:
-            results.append((no_update, no_update))
-        else:
-            results.append((content, new_hash))
+        filled = _filled(kind, panel, view)
+        if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
+            filled = Filled(no_update, no_update, filled.targets)
+        results.append(filled)
     return results
 
 
@@ -141,28 +162,30 @@ def fill_layout(tree, view: ViewState):
     trip instead of a layout and then a request for its panels. The hash stores get the
     fingerprints, so the first refresh that finds the same data sends nothing."""
     shells = _shells(tree, {})
-    for kind, content_prop in (("graph", "figure"), ("html", "children"), ("map", None)):
-        idents = [{"type": kind, "id": pid} for (type_, pid) in shells if type_ == kind]
-        results = panel_contents(kind, idents, [None] * len(idents), view, refresh=False)
-        for ident, (content, new_hash) in zip(idents, results):
-            if content is no_update:
-                continue
-            pid = ident["id"]
-            if kind == "map":
-                shells[("map-regions", pid)].url = content["url"]
-                shells[("map-regions", pid)].hideout = content["hideout"]
-                shells[("map-points", pid)].data = content["points"]
-                shells[("map-points", pid)].hideout = content["points_hideout"]
-                shells[("map", pid)].bounds = content["viewport"]["bounds"]
-            else:
-                setattr(shells[(kind, pid)], content_prop, content)
-            if (f"{kind}-hash", pid) in shells:
-                shells[(f"{kind}-hash", pid)].data = new_hash
+    requested = [(type_, {"type": type_, "id": pid}, None) for (type_, pid) in shells
+                 if type_ in CONTENT]
+    targets = {}
+    for (kind, ident, _), filled in zip(requested, fill(requested, view, refresh=False)):
+        pid = ident["id"]
+        if filled.targets:
+            targets[pid] = filled.targets
+        if filled.content is no_update:
+            continue
+        if kind == "map":
+            props = filled.content
+            shells[("map-regions", pid)].url = props["url"]
+            shells[("map-regions", pid)].hideout = props["hideout"]
+            shells[("map-points", pid)].data = props["points"]
+            shells[("map-points", pid)].hideout = props["points_hideout"]
+            shells[("map", pid)].bounds = props["viewport"]["bounds"]
+        else:
+            setattr(shells[(kind, pid)], "figure" if kind == "graph" else "children", filled.content)
+        if (f"{kind}-hash", pid) in shells:
+            shells[(f"{kind}-hash", pid)].data = filled.hash
+    for (type_, _pid), store in shells.items():
+        if type_ == "click-targets":
+            store.data = targets
     return tree
-
-
-def _ids(index: int) -> list:
-    return [item["id"] for item in ctx.outputs_list[index]]
 
 
 @callback(
@@ -176,6 +199,7 @@ def _ids(index: int) -> list:
     Output({"type": "map-points", "id": ALL}, "hideout"),
     Output({"type": "map", "id": ALL}, "viewport"),
     Output({"type": "map-hash", "id": ALL}, "data"),
+    Output({"type": "click-targets", "id": ALL}, "data"),
     Input("url", "search"),
     Input("url", "pathname"),
     Input("data-version", "data"),
@@ -187,22 +211,30 @@ def _ids(index: int) -> list:
 def fill_panels(search, pathname, _version, graph_hashes, html_hashes, map_hashes):
     view = resolve_view(pathname, search)
     refresh = ctx.triggered_id == "data-version"
-    graphs = panel_contents("graph", _ids(0), graph_hashes, view, refresh)
-    htmls = panel_contents("html", _ids(2), html_hashes, view, refresh)
-    maps = panel_contents("map", _ids(9), map_hashes, view, refresh)
+
+    def ids(index: int) -> list:
+        return [item["id"] for item in ctx.outputs_list[index]]
+
+    requested = ([("graph", i, h) for i, h in zip(ids(0), graph_hashes)]
+                 + [("html", i, h) for i, h in zip(ids(2), html_hashes)]
+                 + [("map", i, h) for i, h in zip(ids(9), map_hashes)])
+    filled = fill(requested, view, refresh)
+    graphs = filled[:len(graph_hashes)]
+    htmls = filled[len(graph_hashes):len(graph_hashes) + len(html_hashes)]
+    maps = filled[len(graph_hashes) + len(html_hashes):]
+    targets = {ident["id"]: f.targets for (_kind, ident, _old), f in zip(requested, filled) if f.targets}
 
     def map_part(key: str) -> list:
         parts = []
-        for props, _hash in maps:
-            if props is no_update:
-                parts.append(no_update)
-            elif key == "viewport" and refresh:
+        for item in maps:
+            if item.content is no_update or (key == "viewport" and refresh):
                 parts.append(no_update)  # a refresh must not move a map someone is looking at
             else:
-                parts.append(props[key])
+                parts.append(item.content[key])
         return parts
 
-    return ([c for c, _ in graphs], [h for _, h in graphs],
-            [c for c, _ in htmls], [h for _, h in htmls],
+    return ([f.content for f in graphs], [f.hash for f in graphs],
+            [f.content for f in htmls], [f.hash for f in htmls],
             map_part("url"), map_part("hideout"), map_part("points"), map_part("points_hideout"),
-            map_part("viewport"), [h for _, h in maps])
+            map_part("viewport"), [f.hash for f in maps],
+            [targets for _ in ctx.outputs_list[10]])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dash
-from dash import ctx, html
+from dash import ctx, dcc, html
 
 from core.panels import PAGE_PANELS
 from core.viewstate import ViewState
@@ -27,7 +27,10 @@ def cockpit_layout(path: str, build):
         from callbacks.panels import fill_layout
 
         view = _view_for_layout(path, query)
-        page = html.Div(build(view), className=f"page page-{path.strip('/') or 'overview'}", **{"data-page": path})
+        # where each panel's clickable marks lead, for the browser to follow (callbacks/clicks.py)
+        targets = dcc.Store(id={"type": "click-targets", "id": path or "/"})
+        page = html.Div([build(view), targets], className=f"page page-{path.strip('/') or 'overview'}",
+                        **{"data-page": path})
         return fill_layout(page, view)
 
     return layout

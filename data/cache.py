@@ -13,6 +13,7 @@ import hashlib
 import pickle
 import threading
 import time
+from pathlib import Path
 
 from flask_caching import Cache
 from sqlalchemy import select
@@ -66,6 +67,20 @@ def forget_data_version() -> None:
         _version_cache.clear()
 
 
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the code and the catalogue: part of every key, so that entries written by an
+    older release (a persistent file or Redis cache outlives a deploy) are never read as if they
+    had today's shape or meaning."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha1()
+    for folder in ("core", "data", "callbacks", "components", "pages"):
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(path.read_bytes())
+    digest.update((root / "data" / "catalogue.yaml").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cached(fn):
     """Memoize a query function of hashable arguments (a ViewState is hashable)."""
 
@@ -74,7 +89,7 @@ def cached(fn):
         if not _configured:
             return fn(*args, **kwargs)
         raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items()), data_version(),
-                            get_settings().db_url))
+                            get_settings().db_url, code_version()))
         key = "q:" + hashlib.sha1(raw).hexdigest()
         try:
             hit = cache.get(key)

@@ -43,8 +43,8 @@ class Client:
 
 PANEL_OUTPUTS = (("graph", "figure"), ("graph-hash", "data"), ("html", "children"), ("html-hash", "data"),
                  ("map-regions", "url"), ("map-regions", "hideout"), ("map-points", "data"),
-                 ("map-points", "hideout"), ("map", "viewport"), ("map-hash", "data"))
-PANEL_KINDS_OF_OUTPUT = ("graph", "graph", "html", "html", "map", "map", "map", "map", "map", "map")
+                 ("map-points", "hideout"), ("map", "viewport"), ("map-hash", "data"), ("click-targets", "data"))
+PANEL_KINDS_OF_OUTPUT = ("graph", "graph", "html", "html", "map", "map", "map", "map", "map", "map", "page")
 
 
 def panel_request(kind: str, panel_id: str | list[str], search: str, pathname: str = "/",
