@@ -67,7 +67,7 @@ def layout():
         # Choices the browser passes on only when the user made them (callbacks/interaction.py),
         # and the range the header shows, to tell a chosen range from the picker drawn again.
         *[dcc.Store(id=name) for name in ("brush-choice", "metric-choice", "range-choice", "export-choice",
-                                           "view-range")],
+                                           "view-range", "page-stale")],
         *screen_stores(),
         html.Header([
             html.Div([

@@ -7,7 +7,7 @@ import os
 
 bind = os.environ.get("COCKPIT_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}")
 workers = int(os.environ.get("COCKPIT_WORKERS", "2"))
-threads = int(os.environ.get("COCKPIT_THREADS", "4"))  # panels of a page are fetched in parallel
+threads = int(os.environ.get("COCKPIT_THREADS", "4"))  # a slow request does not hold the quick ones
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20

@@ -102,7 +102,23 @@ window.dash_clientside.cockpitEvents = (function () {
             return {start: start.slice(0, 10), end: end.slice(0, 10), at: Date.now()};
         },
 
-        // An export button pressed (buttons drawn again start at n_clicks 0 and fire too).
+        // A page arrived built for another query than the URL's (the URL moved on while it was on
+    // its way, and Dash's router keeps a page in place when only the query changes): fill its
+    // panels for the URL. Otherwise nothing: the page came drawn.
+    pageStale: function (builtFor) {
+        const pairs = (builtFor && builtFor.length) ? builtFor[0] : null;
+        if (!Array.isArray(pairs)) {
+            return noUpdate();
+        }
+        const current = [];
+        new URLSearchParams(window.location.search).forEach((v, k) => current.push([k, v]));
+        const order = (a, b) => (a[0] + "\u0000" + a[1] < b[0] + "\u0000" + b[1] ? -1 : 1);
+        current.sort(order);
+        const expected = pairs.slice().sort(order);
+        return JSON.stringify(current) === JSON.stringify(expected) ? noUpdate() : {at: Date.now()};
+    },
+
+    // An export button pressed (buttons drawn again start at n_clicks 0 and fire too).
         exportPressed: function () {
             const fired = trigger();
             if (!fired || !fired.value) {
@@ -111,4 +127,38 @@ window.dash_clientside.cockpitEvents = (function () {
             return {id: fired.id, at: Date.now()};
         },
     };
+})();
+
+/* A page that never came. When the URL's query changes while the page's layout is on its way,
+ * Dash drops that answer for the newer one, and the router answers a change of query alone with
+ * "keep the page" — which is not there. Seen only when a link is followed in the first moments of
+ * a load; then the page is loaded again, once per URL (never in a loop). */
+(function () {
+    function watch() {
+        const store = window.store;
+        if (!store) {
+            window.setTimeout(watch, 200);
+            return;
+        }
+        let timer = null;
+        store.subscribe(function () {
+            if (store.getState().isLoading) {
+                return;
+            }
+            window.clearTimeout(timer);
+            timer = window.setTimeout(function () {
+                const content = document.getElementById("_pages_content");
+                if (!content || content.childElementCount > 0 || store.getState().isLoading) {
+                    return;
+                }
+                const key = "cockpit-reloaded:" + window.location.href;
+                if (window.sessionStorage.getItem(key)) {
+                    return;
+                }
+                window.sessionStorage.setItem(key, "1");
+                window.location.reload();
+            }, 400);
+        });
+    }
+    window.addEventListener("load", watch);
 })();

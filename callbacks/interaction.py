@@ -58,6 +58,12 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
+clientside_callback(
+    ClientsideFunction(namespace="cockpitEvents", function_name="pageStale"),
+    Output("page-stale", "data"),
+    Input({"type": "page-view", "id": ALL}, "data"),
+)
+
 
 def _changed(target: str | None, pathname: str | None, search: str | None) -> str:
     if target is None or target == (pathname or "") + (search or ""):

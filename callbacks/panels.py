@@ -203,12 +203,13 @@ def fill_layout(tree, view: ViewState):
     Input("url", "search"),
     Input("url", "pathname"),
     Input("data-version", "data"),
+    Input("page-stale", "data"),
     State({"type": "graph-hash", "id": ALL}, "data"),
     State({"type": "html-hash", "id": ALL}, "data"),
     State({"type": "map-hash", "id": ALL}, "data"),
     prevent_initial_call=True,  # a page arrives with its panels filled (fill_layout)
 )
-def fill_panels(search, pathname, _version, graph_hashes, html_hashes, map_hashes):
+def fill_panels(search, pathname, _version, _stale, graph_hashes, html_hashes, map_hashes):
     view = resolve_view(pathname, search)
     refresh = ctx.triggered_id == "data-version"
 

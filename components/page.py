@@ -29,7 +29,11 @@ def cockpit_layout(path: str, build):
         view = _view_for_layout(path, query)
         # where each panel's clickable marks lead, for the browser to follow (callbacks/clicks.py)
         targets = dcc.Store(id={"type": "click-targets", "id": path or "/"})
-        page = html.Div([build(view), targets], className=f"page page-{path.strip('/') or 'overview'}",
+        # the query the page was built for: if the URL moved on while it was on its way, the
+        # browser asks for the panels again (assets/cockpit_events.js, pageStale)
+        built_for = dcc.Store(id={"type": "page-view", "id": path or "/"},
+                              data=sorted([k, v] for k, v in query.items() if isinstance(v, str)))
+        page = html.Div([build(view), targets, built_for], className=f"page page-{path.strip('/') or 'overview'}",
                         **{"data-page": path})
         return fill_layout(page, view)
 

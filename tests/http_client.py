@@ -47,22 +47,60 @@ PANEL_OUTPUTS = (("graph", "figure"), ("graph-hash", "data"), ("html", "children
 PANEL_KINDS_OF_OUTPUT = ("graph", "graph", "html", "html", "map", "map", "map", "map", "map", "map", "page")
 
 
-def panel_request(kind: str, panel_id: str | list[str], search: str, pathname: str = "/",
-                  version: str = "1", old_hash: str | None = None) -> dict:
-    """The body the page sends to fill its panels (callbacks.panels.fill_panels), here for the
-    given panels of one kind (graph, html or map) — or forged."""
-    ids = [panel_id] if isinstance(panel_id, str) else list(panel_id)
-    output = "..." .join(f'{{"id":["ALL"],"type":"{name}"}}.{prop}' for name, prop in PANEL_OUTPUTS)
-    outputs = [[{"id": {"id": pid, "type": name}, "property": prop} for pid in ids] if of == kind else []
-               for (name, prop), of in zip(PANEL_OUTPUTS, PANEL_KINDS_OF_OUTPUT)]
-    states = [[{"id": {"id": pid, "type": f"{state_kind}-hash"}, "property": "data", "value": old_hash}
-               for pid in ids] if state_kind == kind else [] for state_kind in ("graph", "html", "map")]
+def fill_request(panels: dict[str, list[str]], search: str, pathname: str = "/", version: str = "1",
+                 hashes: dict[str, str] | None = None, refresh: bool = False) -> dict:
+    """The body the page sends to fill its panels (callbacks.panels.fill_panels): `panels` maps a
+    kind (graph, html, map) to panel ids; `hashes` are the fingerprints the page shows; a refresh
+    is triggered by the data version instead of the URL."""
+    hashes = hashes or {}
+    output = "...".join(f'{{"id":["ALL"],"type":"{name}"}}.{prop}' for name, prop in PANEL_OUTPUTS)
+    page_store = [{"id": {"id": pathname, "type": "click-targets"}, "property": "data"}]
+    outputs = [[{"id": {"id": pid, "type": name}, "property": prop} for pid in panels.get(of, [])]
+               if of != "page" else page_store for (name, prop), of in zip(PANEL_OUTPUTS, PANEL_KINDS_OF_OUTPUT)]
+    states = [[{"id": {"id": pid, "type": f"{kind}-hash"}, "property": "data", "value": hashes.get(pid)}
+               for pid in panels.get(kind, [])] for kind in ("graph", "html", "map")]
+    trigger = "data-version.data" if refresh else "url.search"
     return {
         "output": f"..{output}..",
         "outputs": outputs,
         "inputs": [{"id": "url", "property": "search", "value": search},
                    {"id": "url", "property": "pathname", "value": pathname},
-                   {"id": "data-version", "property": "data", "value": version}],
-        "changedPropIds": ["url.search"], "parsedChangedPropsIds": ["url.search"],
+                   {"id": "data-version", "property": "data", "value": version},
+                   {"id": "page-stale", "property": "data", "value": None}],
+        "changedPropIds": [trigger], "parsedChangedPropsIds": [trigger],
         "state": states,
+    }
+
+
+def panel_request(kind: str, panel_id: str | list[str], search: str, pathname: str = "/",
+                  version: str = "1", old_hash: str | None = None) -> dict:
+    """The fill request for the given panels of one kind only (as a forger would send it)."""
+    ids = [panel_id] if isinstance(panel_id, str) else list(panel_id)
+    return fill_request({kind: ids}, search, pathname, version, {pid: old_hash for pid in ids})
+
+
+def fill_hashes(body: dict) -> dict[str, str]:
+    """{panel id: fingerprint} from a fill response (the page keeps them for its next refresh)."""
+    found = {}
+    for key, props in (body.get("response") or {}).items():
+        if key.startswith("{") and '-hash"' in key and props.get("data"):
+            found[json.loads(key)["id"]] = props["data"]
+    return found
+
+
+HEADER_OUTPUTS = (("app-title", "children"), ("nav-slot", "children"), ("crumb-slot", "children"),
+                  ("time-slot", "children"), ("chips-slot", "children"), ("status-slot", "children"),
+                  ("tools-slot", "children"), ("errors-slot", "children"), ("app-root", "className"),
+                  ("view-range", "data"))
+
+
+def header_request(search: str, pathname: str = "/", version: str = "1") -> dict:
+    """The body the page sends to draw its header (callbacks.frame.render_header)."""
+    return {
+        "output": ".." + "...".join(f"{name}.{prop}" for name, prop in HEADER_OUTPUTS) + "..",
+        "outputs": [{"id": name, "property": prop} for name, prop in HEADER_OUTPUTS],
+        "inputs": [{"id": "url", "property": "pathname", "value": pathname},
+                   {"id": "url", "property": "search", "value": search},
+                   {"id": "data-version", "property": "data", "value": version}],
+        "changedPropIds": ["url.search"], "parsedChangedPropsIds": ["url.search"], "state": [],
     }

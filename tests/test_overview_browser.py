@@ -143,6 +143,28 @@ def test_time_preset_changes_the_range(page, demo_env):
     assert page.console_errors == []
 
 
+def test_a_range_chosen_while_the_page_is_on_its_way_is_the_one_drawn(page, demo_env):
+    """The page arrives drawn for the URL it was asked for; if the URL moved on meanwhile, its panels
+    follow the URL, not the stale page."""
+    import time
+
+    def slow_page(route):
+        if "_pages_content" in (route.request.post_data or ""):
+            time.sleep(1.5)  # the page's layout is slow to come: the user picks a range meanwhile
+        route.continue_()
+
+    page.route("**/_dash-update-component*", slow_page)
+    page.goto(page.base + "/")
+    page.locator("#preset-30d").click()
+    page.wait_for_url(re.compile(r"start=2026-10-27&end=2026-11-25"))
+    from data.queries.indicators import kpis
+
+    month = kpis(ViewState(region="341000", start=date(2026, 10, 27), end=DEMO_END), ("tourism.visitors",))
+    wait_for_kpi(page, "tourism.visitors", float(month.iloc[0]["value"]))
+    page.unroute("**/_dash-update-component*")
+    assert page.console_errors == []
+
+
 @pytest.mark.parametrize("path, message", [
     ("/?region=999999", "区域代码"),
     ("/?start=2026-11-10&end=2026-11-01", "开始日期晚于结束日期"),

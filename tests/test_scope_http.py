@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from conftest import DEMO_END
-from http_client import Client, panel_request
+from http_client import Client, header_request, panel_request
 from served import ServedApp
 
 PASSWORD = "Huangshan-2026!"
@@ -92,20 +92,7 @@ def test_edited_url_across_scope_shows_a_message_not_the_data(secured_app):
     client.sign_in("county_duty", PASSWORD)
     status, page = client.request("/?region=341002")
     assert status == 200  # the page renders; the header callback names the refusal
-    header = {
-        "output": "..app-title.children...nav-slot.children...crumb-slot.children...time-slot.children..."
-                  "chips-slot.children...status-slot.children...tools-slot.children...errors-slot.children..."
-                  "app-root.className...view-range.data..",
-        "outputs": [{"id": i, "property": p} for i, p in (
-            ("app-title", "children"), ("nav-slot", "children"), ("crumb-slot", "children"),
-            ("time-slot", "children"), ("chips-slot", "children"), ("status-slot", "children"),
-            ("tools-slot", "children"), ("errors-slot", "children"), ("app-root", "className"),
-            ("view-range", "data"))],
-        "inputs": [{"id": "url", "property": "pathname", "value": "/"},
-                   {"id": "url", "property": "search", "value": "?region=341002"},
-                   {"id": "data-version", "property": "data", "value": "1"}],
-        "changedPropIds": [], "parsedChangedPropsIds": [], "state": [],
-    }
+    header = header_request("?region=341002")
     status, body = client.callback(header)
     text = json.dumps(body, ensure_ascii=False)
     assert status == 200 and "无权查看区域 341002" in text
