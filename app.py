@@ -122,6 +122,11 @@ def create_app() -> dash.Dash:
     _register_routes(server)
     _register_security(app)
 
+    from callbacks.prewarm import start_prewarming
+
+    # started by the first request, so that under gunicorn it runs in a worker, not before the fork
+    server.before_request(lambda: start_prewarming(server))
+
     import callbacks.export  # noqa: F401
     import callbacks.frame  # noqa: F401  (registers the generic callbacks)
     import callbacks.interaction  # noqa: F401

@@ -58,6 +58,8 @@ class Settings:
     # carry component state: the largest the pages send is about 4.5 KB (measured); data
     # uploads go through the CLI loader, never the web.
     max_body_bytes: int = 1024 * 1024
+    # How often a process checks for new data to warm the cache for (callbacks/prewarm.py); 0: never.
+    prewarm_seconds: int = 60
     production: bool = False
     carousel: tuple[str, ...] = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
     carousel_seconds: int = 30
@@ -99,6 +101,7 @@ def load_settings() -> Settings:
         proxy_hops=int(_env("COCKPIT_PROXY_HOPS", "0")),
         session_minutes=int(_env("COCKPIT_SESSION_MINUTES", "480")),
         max_body_bytes=int(_env("COCKPIT_MAX_BODY_BYTES", str(1024 * 1024))),
+        prewarm_seconds=int(_env("COCKPIT_PREWARM_SECONDS", "60")),
         production=_env_bool("COCKPIT_PRODUCTION", False),
         carousel=carousel,
         carousel_seconds=int(_env("COCKPIT_CAROUSEL_SECONDS", "30")),

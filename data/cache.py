@@ -81,6 +81,17 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def cache_key(fn, *args, **kwargs) -> str:
+    raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items()), data_version(),
+                        get_settings().db_url, code_version()))
+    return "q:" + hashlib.sha1(raw).hexdigest()
+
+
+def is_cached(fn, *args, **kwargs) -> bool:
+    """Whether a memoized call's answer is in the cache (`fn` is the function @cached wraps)."""
+    return _configured and cache.get(cache_key(fn, *args, **kwargs)) is not None
+
+
 def cached(fn):
     """Memoize a query function of hashable arguments (a ViewState is hashable)."""
 
@@ -88,9 +99,7 @@ def cached(fn):
     def wrapper(*args, **kwargs):
         if not _configured:
             return fn(*args, **kwargs)
-        raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items()), data_version(),
-                            get_settings().db_url, code_version()))
-        key = "q:" + hashlib.sha1(raw).hexdigest()
+        key = cache_key(fn, *args, **kwargs)
         try:
             hit = cache.get(key)
         except Exception:  # a cache outage must not take the dashboard down

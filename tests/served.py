@@ -30,7 +30,9 @@ class ServedApp:
         self.base = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "DATABASE_URL": url,
                    "COCKPIT_VAR_DIR": str(folder / "var"), "COCKPIT_DEMO": "0",
-                   "COCKPIT_AUTH": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+                   "COCKPIT_AUTH": "0", "PYTHONUNBUFFERED": "1",
+                   # no background warming unless asked (tests/test_prewarm.py tests it; benchmarks ask)
+                   "COCKPIT_PREWARM_SECONDS": "0", **(extra_env or {})}
         self.log = open(folder / f"server-{self.port}.log", "w")
         self.process = subprocess.Popen(command or [sys.executable, str(ROOT / "app.py")], cwd=ROOT,
                                         env=environ, stdout=self.log, stderr=subprocess.STDOUT)

@@ -1,0 +1,108 @@
+"""Warm the cache for the views people open first, each time the data change.
+
+A leader opens a cockpit and drills into a county: those views — every cockpit, the deployment's
+region and each of its child regions, the default time range, on the desk and on the wall — are
+computed in the background as soon as a new data version appears, so the first click on a county
+is answered from the cache. One process per data version does it (a cache key elects it), at
+most once per `COCKPIT_PREWARM_SECONDS`; with live data changing every few seconds a version may
+be skipped, never queued.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from core.panels import PAGE_PANELS
+from core.settings import get_settings
+from core.viewstate import ViewState, default_range, narrow
+
+log = logging.getLogger("cockpit.prewarm")
+COCKPITS = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
+
+
+def prewarm_views(today) -> list[ViewState]:
+    """The views warmed: each cockpit at the region and each child region, the default range, in
+    Chinese on the desk; and each cockpit on the wall at the region."""
+    from data.regions import region_tree
+
+    tree = region_tree()
+    start, end = default_range(today)
+    regions = [tree.root] + [child.adcode for child in tree.children(tree.root)]
+    views = [ViewState(page=page, region=region, start=start, end=end, scope=tree.root)
+             for page in COCKPITS if page in PAGE_PANELS for region in regions]
+    views += [ViewState(page=page, region=tree.root, start=start, end=end, screen=True, scope=tree.root)
+              for page in COCKPITS if page in PAGE_PANELS]
+    return views
+
+
+def warm(view: ViewState) -> None:
+    """What filling the view's panels reads from the cache: figures, the data of HTML panels (their
+    rendering depends on the user and is not cached), the maps' values and points."""
+    from callbacks.panels import figure_view, graph_content
+    from components.mapping import map_props
+
+    for panel in PAGE_PANELS.get(view.page, []):
+        if view.screen and not panel.screen:
+            continue
+        try:
+            if panel.kind == "graph":
+                graph_content(panel.id, figure_view(panel, view))
+            elif panel.kind == "map":
+                map_props(panel, view)
+            else:
+                panel.query(narrow(view, panel.filters))
+        except Exception:  # a panel that fails here fails for its user too, with a message
+            log.exception("prewarm of %s for %s failed", panel.id, view)
+
+
+def prewarm_once(server) -> int:
+    """Warm every view for the current data version, if no process has; the number warmed."""
+    from callbacks.state import data_days
+    from data.cache import cache, code_version, data_version
+
+    global _last_version
+    with server.app_context():
+        version = data_version()
+        if not cache.add(f"prewarm:{version}:{code_version()}", "1", timeout=24 * 3600):
+            if version != _last_version:
+                log.info("views for data version %s warmed already (or being warmed)", version)
+                _last_version = version
+            return 0  # another process has it, or it is done
+        _last_version = version
+        today, _ = data_days()
+        views = prewarm_views(today)
+        started = time.perf_counter()
+        for view in views:
+            if data_version() != version:
+                log.info("data changed while warming: %s left for the next version", version)
+                return 0
+            warm(view)
+        log.info("warmed %d views for data version %s in %.1f s", len(views), version,
+                 time.perf_counter() - started)
+        return len(views)
+
+
+_started = False
+_lock = threading.Lock()
+_last_version: str | None = None
+
+
+def start_prewarming(server) -> None:
+    """Start this process's prewarming thread (once; after a fork, in the worker that serves)."""
+    global _started
+    interval = get_settings().prewarm_seconds
+    with _lock:
+        if _started or interval <= 0:
+            return
+        _started = True
+
+    def loop() -> None:
+        while True:
+            try:
+                prewarm_once(server)
+            except Exception:
+                log.exception("prewarm failed")
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="prewarm", daemon=True).start()
