@@ -107,6 +107,10 @@ def create_app() -> dash.Dash:
         pages_folder="pages",
         suppress_callback_exceptions=True,
         serve_locally=True,  # intranet: every script and style ships with the app
+        # Graphs, maps and pickers are scripts Dash would fetch only once a page has drawn one —
+        # a chain of requests before the first panel can show; loaded with the page, they are
+        # there (and cached) when it arrives.
+        eager_loading=True,
         title="城市大脑 · 领导驾驶舱",
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
@@ -114,6 +118,7 @@ def create_app() -> dash.Dash:
     )
     app.layout = layout
     server = app.server
+    _cache_fingerprinted_assets(server)
     server.config["SECRET_KEY"] = settings.secret_key
 
     from data.cache import init_cache
@@ -134,6 +139,20 @@ def create_app() -> dash.Dash:
     import callbacks.screen  # noqa: F401
 
     return app
+
+
+def _cache_fingerprinted_assets(server) -> None:
+    """Assets are linked with their modification time (`?m=…`): such a URL names one version of the
+    file, so browsers may keep it a year instead of asking again on every page load (on a wall,
+    every cockpit that comes round). Without the fingerprint (wall.html) they ask as before."""
+    from flask import request
+
+    default = server.get_send_file_max_age
+
+    def max_age(filename):
+        return 365 * 24 * 3600 if request.args.get("m") else default(filename)
+
+    server.get_send_file_max_age = max_age
 
 
 def _register_routes(server) -> None:
