@@ -1,6 +1,7 @@
 """Shared by the benchmarks: a generated database at a scale, reused between runs."""
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -37,8 +38,38 @@ def bench_database(scale: float, url: str | None = None, days: int | None = None
         started = time.perf_counter()
         generate(url, scale=scale, end=BENCH_END, days=days)
         evaluate_warnings(url)
-        print(f"generated scale {scale:g} in {time.perf_counter() - started:.1f} s", flush=True)
+        seconds = time.perf_counter() - started
+        print(f"generated scale {scale:g} in {seconds:.1f} s", flush=True)
+        # kept beside the data, so that a later run that reuses it can still report how long it took
+        generation_record_path(folder, url).write_text(json.dumps(
+            {"scale": scale, "days": days, "seconds": round(seconds, 1), "end": BENCH_END.isoformat()}))
     return url, folder
+
+
+def generation_record_path(folder: Path, url: str) -> Path:
+    return folder / f"generated-{url.split(':', 1)[0].split('+', 1)[0]}.json"
+
+
+def generation_record(folder: Path, url: str) -> dict | None:
+    """How the bench data at `url` was generated (scale, days, seconds), if this machine generated it."""
+    path = generation_record_path(folder, url)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def postgres_bench_url(scale: float, server: str = "postgresql+psycopg://postgres@127.0.0.1:5432") -> str:
+    """A PostgreSQL database of its own for the bench data at `scale` (created if missing), so that
+    benchmarks never touch the database the test suite uses."""
+    from sqlalchemy import create_engine, text
+
+    name = f"cockpit_bench_{scale:g}".replace(".", "_")
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return f"{server}/{name}"
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -48,6 +48,19 @@ def test_kpis_equal_sql_for_current_previous_and_last_year(db, region):
         assert frame.loc[code, "change_prev"] == pytest.approx((current - previous) / abs(previous) * 100)
 
 
+def test_overlapping_periods_each_count_every_one_of_their_days(db):
+    """本年 against its previous 329 days overlaps the same period last year: each period still gets
+    its own full sum (one SELECT per group of periods that do not overlap)."""
+    from data.queries.indicators import indicator_values
+
+    periods = {"current": (date(2026, 1, 1), date(2026, 11, 21)), "previous": (date(2025, 11, 1), date(2026, 2, 28)),
+               "inside": (date(2026, 3, 1), date(2026, 3, 31))}
+    frame = indicator_values(list(CODES), ["341000", "341003"], periods)
+    assert len(frame) == len(CODES) * 2 * len(periods)
+    for row in frame.itertuples():
+        assert row.value == pytest.approx(sql_value(db, row.indicator, row.adcode, *periods[row.period]))
+
+
 def test_kpi_level_follows_catalogue_thresholds(db):
     from data.catalogue import indicator
     from data.queries.indicators import kpis
