@@ -4,7 +4,8 @@
                                          [--database-url postgresql+psycopg://…] [--scale 1]
 
 Starts gunicorn (--workers, gthread) on PostgreSQL (or the bench SQLite file) with Redis as the shared
-cache and the live generator appending data every 5 s, signs one wall account and one duty account
+cache and the live generator appending data every --live-seconds (default 5; each new version makes every
+cached answer stale), signs one wall account and one duty account
 in, then runs:
   * walls: every 30 s each screen sends its refresh tick; when the data version changed, it sends
     the page's one fill request with the fingerprints it shows (as the page does; unchanged panels
@@ -133,6 +134,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--live-seconds", type=int, default=5,
+                        help="how often the live generator appends data (each time, every cached answer is stale)")
     args = parser.parse_args()
     url, folder = bench_database(args.scale, args.database_url or None)
 
@@ -143,10 +146,11 @@ def main() -> None:
         if find_user(name) is None:
             create_user(name, PASSWORD, role, "341000")
     env = {"COCKPIT_AUTH": "1", "COCKPIT_REDIS_URL": args.redis_url, "COCKPIT_WORKERS": str(args.workers),
-           "COCKPIT_DEMO_END": BENCH_END.isoformat(), "COCKPIT_LIVE": "0"}
+           "COCKPIT_DEMO_END": BENCH_END.isoformat(), "COCKPIT_LIVE": "0",
+           "COCKPIT_PREWARM_SECONDS": "10"}  # as in production: the first views warmed after new data
     web = ServedApp(url, folder, env, command=[os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c",
                                                "gunicorn.conf.py", "app:server"])
-    live = subprocess.Popen([sys.executable, "-m", "data.generate", "--live", "--interval", "5", "--url", url],
+    live = subprocess.Popen([sys.executable, "-m", "data.generate", "--live", "--interval", str(args.live_seconds), "--url", url],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         walls, officers = Client(web.base), Client(web.base)
@@ -164,7 +168,8 @@ def main() -> None:
             thread.join()
         elapsed = time.time() - started
         memory_end = worker_memory(web.process.pid)
-        print(f"\n{args.walls} walls + {args.officers} officers, {args.workers} workers, {elapsed:.0f} s, "
+        print(f"\n{args.walls} walls + {args.officers} officers, {args.workers} workers, new data every "
+              f"{args.live_seconds} s, {elapsed:.0f} s, "
               f"{recorder.count} requests ({recorder.count / elapsed:.1f}/s), {len(recorder.errors)} errors")
         for kind, samples in sorted(recorder.samples.items()):
             p50, p95 = percentiles(samples)
