@@ -5,7 +5,8 @@ region and each of its child regions, the default time range, on the desk and on
 computed in the background as soon as a new data version appears, so the first click on a county
 is answered from the cache. One process per data version does it (a cache key elects it), at
 most once per `COCKPIT_PREWARM_SECONDS`; with live data changing every few seconds a version may
-be skipped, never queued.
+be skipped, never queued. While the data stay the same the views are warmed again after half the
+cache's lifetime (`COCKPIT_CACHE_TIMEOUT`), so they never drop out of it.
 """
 from __future__ import annotations
 
@@ -59,12 +60,15 @@ def warm(view: ViewState) -> None:
 def prewarm_once(server) -> int:
     """Warm every view for the current data version, if no process has; the number warmed."""
     from callbacks.state import data_days
-    from data.cache import cache, code_version, data_version
+    from data.cache import cache, code_version, data_version, refreshing
 
     global _last_version
     with server.app_context():
         version = data_version()
-        if not cache.add(f"prewarm:{version}:{code_version()}", "1", timeout=24 * 3600):
+        # Warmed again after half the cache's lifetime, renewing every entry, so that the first views
+        # stay answered from the cache for as long as the data do not change.
+        lifetime = max(60, get_settings().cache_timeout // 2)
+        if not cache.add(f"prewarm:{version}:{code_version()}", "1", timeout=lifetime):
             if version != _last_version:
                 log.info("views for data version %s warmed already (or being warmed)", version)
                 _last_version = version
@@ -73,11 +77,15 @@ def prewarm_once(server) -> int:
         today, _ = data_days()
         views = prewarm_views(today)
         started = time.perf_counter()
-        for view in views:
-            if data_version() != version:
-                log.info("data changed while warming: %s left for the next version", version)
-                return 0
-            warm(view)
+        token = refreshing.set(True)
+        try:
+            for view in views:
+                if data_version() != version:
+                    log.info("data changed while warming: %s left for the next version", version)
+                    return 0
+                warm(view)
+        finally:
+            refreshing.reset(token)
         log.info("warmed %d views for data version %s in %.1f s", len(views), version,
                  time.perf_counter() - started)
         return len(views)

@@ -34,7 +34,9 @@ class Settings:
     var_dir: Path = PROJECT_ROOT / "var"
     # Empty: a file-system cache under var/ (shared by all worker processes of one machine).
     cache_redis_url: str = ""
-    cache_timeout: int = 300
+    # Entries are keyed by the data version, so new data are never hidden by them; the lifetime
+    # only bounds the cache's size.
+    cache_timeout: int = 3600
     # Background jobs: "diskcache" (embedded) or "celery" (uses celery_broker_url).
     jobs_backend: str = "diskcache"
     celery_broker_url: str = "redis://127.0.0.1:6379/1"
@@ -84,7 +86,7 @@ def load_settings() -> Settings:
         database_url=_env("DATABASE_URL"),
         var_dir=var_dir,
         cache_redis_url=_env("COCKPIT_REDIS_URL"),
-        cache_timeout=int(_env("COCKPIT_CACHE_TIMEOUT", "300")),
+        cache_timeout=int(_env("COCKPIT_CACHE_TIMEOUT", "3600")),
         jobs_backend=_env("COCKPIT_JOBS", "diskcache"),
         celery_broker_url=_env("COCKPIT_CELERY_BROKER", "redis://127.0.0.1:6379/1"),
         demo_generate=_env_bool("COCKPIT_DEMO", True),

@@ -8,6 +8,7 @@ every machine.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import pickle
@@ -92,6 +93,11 @@ def is_cached(fn, *args, **kwargs) -> bool:
     return _configured and cache.get(cache_key(fn, *args, **kwargs)) is not None
 
 
+# Set while the cache is being warmed: memoized calls compute and store their answer anew (so
+# that warmed entries are renewed before they expire) instead of reading it.
+refreshing: contextvars.ContextVar[bool] = contextvars.ContextVar("cache_refreshing", default=False)
+
+
 def cached(fn):
     """Memoize a query function of hashable arguments (a ViewState is hashable)."""
 
@@ -101,7 +107,7 @@ def cached(fn):
             return fn(*args, **kwargs)
         key = cache_key(fn, *args, **kwargs)
         try:
-            hit = cache.get(key)
+            hit = None if refreshing.get() else cache.get(key)
         except Exception:  # a cache outage must not take the dashboard down
             hit = None
         if hit is not None:

@@ -72,3 +72,26 @@ def test_a_county_is_answered_from_the_cache_once_warmed_and_again_after_new_dat
     assert prewarm_once(warm_cache) == len(views)
     with warm_cache.app_context():
         assert cache_module.is_cached(graph_content.uncached, ranking.id, figure_view(ranking, county))
+
+
+def test_warming_again_renews_entries_rather_than_reading_them(demo_env, warm_cache):
+    """While the data stay the same the views are warmed again after half the cache's lifetime; that
+    warm computes and stores each entry anew (a read would let it expire on schedule)."""
+    from callbacks.panels import figure_view, graph_content
+    from callbacks.prewarm import prewarm_once, prewarm_views
+    from callbacks.state import data_days
+    from core.panels import PANELS
+    from data.cache import cache, cache_key, code_version, data_version
+
+    county = next(v for v in prewarm_views(data_days()[0]) if v.page == "/" and v.region == "341024")
+    ranking = PANELS["overview.ranking"]
+    assert prewarm_once(warm_cache) > 0
+    with warm_cache.app_context():
+        key = cache_key(graph_content.uncached, ranking.id, figure_view(ranking, county))
+        good = cache.get(key)
+        cache.set(key, ("an entry written long ago", None, []))
+        cache.delete(f"prewarm:{data_version()}:{code_version()}")  # half the lifetime has passed
+    assert prewarm_once(warm_cache) > 0
+    with warm_cache.app_context():
+        renewed = cache.get(key)
+        assert renewed[0] != "an entry written long ago" and renewed[1] == good[1] and renewed[2] == good[2]
