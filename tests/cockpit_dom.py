@@ -51,9 +51,16 @@ def wait_for_customdata(page, panel_id: str, trace: int, predicate_js: str, time
         }}""", arg=[panel_id, trace], timeout=timeout)
 
 
+def wait_settled(page, timeout: int = 20000) -> None:
+    """Wait until Dash has no callback pending: a test clicks a page at rest, as a person would after
+    seeing it change (a mark being redrawn under the pointer may miss the click)."""
+    page.wait_for_function("() => !!window.store && !window.store.getState().isLoading", timeout=timeout)
+
+
 def click_bar(page, panel_id: str, trace: int, value: str) -> None:
     """Click the bar of a bar trace whose customdata is `value`, on its part inside the plot area
     (a bar that starts below the axis range runs on, clipped, under the next panel)."""
+    wait_settled(page)
     data = graph_data(page, panel_id)
     keys = [str(k[0] if isinstance(k, list) else k) for k in data[trace]["customdata"]]
     bar_layer = sum(1 for t in data[:trace] if t["type"] == "bar")  # bar traces are drawn in one layer
@@ -69,6 +76,7 @@ def click_bar(page, panel_id: str, trace: int, value: str) -> None:
 
 def click_map_region(page, name: str) -> None:
     """Click a region on the map through its label (labels sit on the polygon and let clicks through)."""
+    wait_settled(page)
     label = page.locator(".cockpit-map-label", has_text=name).first
     label.wait_for()
     box = label.bounding_box()

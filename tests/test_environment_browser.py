@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from cockpit_dom import wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -68,6 +69,7 @@ def bars_show(page, panel_id: str, key_values: dict, axis: str = "x") -> bool:
 
 def click_bar(page, panel_id: str, key: str) -> None:
     eventually(lambda: graph(page, panel_id) and key in graph(page, panel_id)[0]["customdata"])
+    wait_settled(page)
     index = graph(page, panel_id)[0]["customdata"].index(key)
     page.locator(f'[id="panel-{panel_id}"] .bars .point path').nth(index).click(force=True)
 
@@ -129,6 +131,7 @@ def test_drill_on_the_map_filter_by_station_and_pollutant_links_to_the_desk(page
     point = page.locator('[data-panel="env.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]'
                          '[fill-opacity="0.85"]')
     eventually(lambda: point.count() == 1)
+    wait_settled(page)
     point.first.click(force=True)
     page.wait_for_function("() => !location.search.includes('station=')")
     ozone_trend = air_trend(county.set_filter("pollutant", ("o3",)))

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from cockpit_dom import wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -92,6 +93,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     bars = page.locator('[id="panel-overview.themes"] .bars .point path')
     customdata = graph_data(page, "overview.themes")[0]["customdata"]
     target = customdata.index("safety")
+    wait_settled(page)
     bars.nth(target).click(force=True)
     page.wait_for_url(re.compile(r"theme=safety"))
     page.locator(".chip", has_text="城市安全").wait_for()

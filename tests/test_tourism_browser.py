@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from cockpit_dom import wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -75,6 +76,7 @@ def bars_show(page, panel_id: str, key_values: dict, trace: int = 0, value_axis:
 def click_bar(page, panel_id: str, key: str) -> None:
     """Click the bar whose customdata is `key`."""
     eventually(lambda: graph(page, panel_id) and key in graph(page, panel_id)[0]["customdata"])
+    wait_settled(page)
     index = graph(page, panel_id)[0]["customdata"].index(key)
     page.locator(f'[id="panel-{panel_id}"] .bars .point path').nth(index).click(force=True)
 
@@ -131,6 +133,7 @@ def test_drill_by_bar_filter_by_spot_and_map_point_links_to_the_desk(page, demo_
     point = page.locator('[data-panel="tourism.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]'
                          '[fill-opacity="0.85"]')
     eventually(lambda: point.count() == 1)
+    wait_settled(page)
     point.first.click(force=True)
     page.wait_for_function("() => !location.search.includes('spot=')")
     trend = visitor_trend(county)
