@@ -140,6 +140,12 @@ window.cockpitScreen = (function () {
         }
         new MutationObserver(relayout).observe(found, {attributes: true, attributeFilter: ["class"]});
         watchValues(pages);
+        // The header is drawn anew with each view, its clock empty: show the time at once, not at
+        // the next tick.
+        const status = document.getElementById("status-slot");
+        if (status) {
+            new MutationObserver(function () { showTime(); }).observe(status, {childList: true, subtree: true});
+        }
         // A new page may reuse the elements of the last one (React): any change to the children of
         // the page container, the page or its grid re-lays the rows; changes inside panels do not.
         new MutationObserver(function (mutations) {
@@ -155,7 +161,7 @@ window.cockpitScreen = (function () {
     const WEEKDAYS = {zh: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
                       en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]};
     function pad(n) { return (n < 10 ? "0" : "") + n; }
-    function tickClock() {
+    function showTime() {
         const el = document.getElementById("clock");
         if (el) {
             const now = new Date();
@@ -164,6 +170,10 @@ window.cockpitScreen = (function () {
                 pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
             if (el.textContent !== text) { el.textContent = text; }
         }
+    }
+
+    function tickClock() {
+        showTime();
         setTimeout(tickClock, 1000 - (Date.now() % 1000) + 5);
     }
 
