@@ -120,42 +120,38 @@ def browser_timings(base: str, path: str, clicks: int) -> dict:
 
 
 def server_timings(path: str, rounds: int = 15) -> list[tuple]:
-    from flask import Flask
-
+    """Each panel's share of the page's fill callback, timed as the app does it
+    (callbacks.panels._filled: query, figure or HTML, click targets): with the cache off, and with
+    the cache on for a view filled before (figures are memoized whole)."""
     import plotly.io as pio
 
+    import app as cockpit
+    from callbacks.panels import _filled
     from core.panels import PAGE_PANELS
     from core.viewstate import ViewState
     from data import cache as cache_module
 
-    views = [ViewState(page=path, region=region, start=date(2026, 11, 19), end=BENCH_END)
+    views = [ViewState(page=path, region=region, start=date(2026, 11, 19), end=BENCH_END, scope="341000")
              for region in ("341000", "341003", "341021")]
     rows = []
-    server = Flask("bench")
-    cache_module.init_cache(server)
-    for panel in PAGE_PANELS[path]:
-        uncached, cached, size = [], [], 0
-        for i in range(rounds):
-            view = views[i % len(views)]
-            cache_module._configured = False
-            started = time.perf_counter()
-            frame = panel.data(view)
-            result = panel.figure(frame, view, panel) if panel.figure else (
-                panel.render(frame, view, panel) if panel.render else frame)
-            uncached.append(time.perf_counter() - started)
-            if panel.figure:
-                size = max(size, len(pio.to_json(result, validate=False)))
-            cache_module._configured = True
-            with server.app_context():
-                panel.data(view)
+    cache_module.init_cache(cockpit.server)
+    with cockpit.server.test_request_context("/"):
+        for panel in PAGE_PANELS[path]:
+            uncached, cached, size = [], [], 0
+            for i in range(rounds):
+                view = views[i % len(views)]
+                cache_module._configured = False
                 started = time.perf_counter()
-                frame = panel.data(view)
-                if panel.figure:
-                    panel.figure(frame, view, panel)
-                elif panel.render:
-                    panel.render(frame, view, panel)
+                filled = _filled(panel.kind, panel, view)
+                uncached.append(time.perf_counter() - started)
+                if panel.kind == "graph":
+                    size = max(size, len(pio.to_json(filled.content, validate=False)))
+                cache_module._configured = True
+                _filled(panel.kind, panel, view)
+                started = time.perf_counter()
+                _filled(panel.kind, panel, view)
                 cached.append(time.perf_counter() - started)
-        rows.append((panel.id, percentiles(uncached), percentiles(cached), size))
+            rows.append((panel.id, percentiles(uncached), percentiles(cached), size))
     cache_module._configured = False
     return rows
 
