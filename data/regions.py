@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypinyin import lazy_pinyin
 from shapely.geometry import Point, mapping, shape
 from shapely.prepared import prep
 
@@ -49,6 +48,10 @@ def _geocn_dir() -> Path:
 
 
 def english_name(name: str) -> str:
+    # imported here: its phrase dictionary is ~58 MB, and names are made once, when the region
+    # tree is first built (it is then read from its file under var/geo)
+    from pypinyin import lazy_pinyin
+
     suffixes = (("自治州", " Autonomous Prefecture"), ("地区", " Prefecture"), ("省", " Province"),
                 ("市", " City"), ("区", " District"), ("县", " County"), ("旗", " Banner"))
     for zh, en in suffixes:

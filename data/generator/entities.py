@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pypinyin import lazy_pinyin
 
 from data.generator import vocab
 from data.generator.places import county_seat, location_pool, near, place_inside
@@ -87,6 +86,8 @@ def short_name(name: str) -> str:
 
 
 def pinyin(text: str) -> str:
+    from pypinyin import lazy_pinyin  # here: its dictionary is ~58 MB and the web app never needs it
+
     return "".join(lazy_pinyin(text)).capitalize()
 
 
