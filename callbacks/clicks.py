@@ -45,26 +45,19 @@ def view_href(view: ViewState) -> str:
     return href(view, root=region_tree().root)
 
 
-def click_target(view: ViewState, behaviour, value) -> str | None:
-    result = apply_click(view, behaviour, value)
-    if result is None:
-        return None
-    target = result if isinstance(result, str) else view_href(result)
-    return None if target == view_href(view) else target
-
-
 def click_targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str]:
-    """{clicked value: URL} for every distinct value that leads somewhere."""
+    """{clicked value: URL} for every distinct value that leads somewhere else than the view."""
     targets: dict[str, str] = {}
     if behaviour is None:
         return targets
-    for value in values:
-        key = str(value)
-        if key in targets:
+    here = view_href(view)
+    for value in {str(value) for value in values}:
+        result = apply_click(view, behaviour, value)
+        if result is None:
             continue
-        target = click_target(view, behaviour, key)
-        if target is not None:
-            targets[key] = target
+        target = result if isinstance(result, str) else view_href(result)
+        if target != here:
+            targets[value] = target
     return targets
 
 

@@ -16,7 +16,7 @@ import time
 
 from core.panels import PAGE_PANELS
 from core.settings import get_settings
-from core.viewstate import ViewState, default_range, narrow
+from core.viewstate import ViewState, default_range
 
 log = logging.getLogger("cockpit.prewarm")
 COCKPITS = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
@@ -52,7 +52,7 @@ def warm(view: ViewState) -> None:
             elif panel.kind == "map":
                 map_props(panel, view)
             else:
-                panel.query(narrow(view, panel.filters))
+                panel.data(view)
         except Exception:  # a panel that fails here fails for its user too, with a message
             log.exception("prewarm of %s for %s failed", panel.id, view)
 

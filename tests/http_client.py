@@ -41,10 +41,11 @@ class Client:
             return status, text
 
 
-PANEL_OUTPUTS = (("graph", "figure"), ("graph-hash", "data"), ("html", "children"), ("html-hash", "data"),
-                 ("map-regions", "url"), ("map-regions", "hideout"), ("map-points", "data"),
-                 ("map-points", "hideout"), ("map", "viewport"), ("map-hash", "data"), ("click-targets", "data"))
-PANEL_KINDS_OF_OUTPUT = ("graph", "graph", "html", "html", "map", "map", "map", "map", "map", "map", "page")
+# The fill callback's outputs in order: (component type, property, the panel kind it belongs to).
+PANEL_OUTPUTS = (("graph", "figure", "graph"), ("graph-hash", "data", "graph"), ("html", "children", "html"),
+                 ("html-hash", "data", "html"), ("map-regions", "url", "map"), ("map-regions", "hideout", "map"),
+                 ("map-points", "data", "map"), ("map-points", "hideout", "map"), ("map", "viewport", "map"),
+                 ("map-hash", "data", "map"), ("click-targets", "data", "page"))
 
 
 def fill_request(panels: dict[str, list[str]], search: str, pathname: str = "/", version: str = "1",
@@ -53,10 +54,10 @@ def fill_request(panels: dict[str, list[str]], search: str, pathname: str = "/",
     kind (graph, html, map) to panel ids; `hashes` are the fingerprints the page shows; a refresh
     is triggered by the data version instead of the URL."""
     hashes = hashes or {}
-    output = "...".join(f'{{"id":["ALL"],"type":"{name}"}}.{prop}' for name, prop in PANEL_OUTPUTS)
-    page_store = [{"id": {"id": pathname, "type": "click-targets"}, "property": "data"}]
-    outputs = [[{"id": {"id": pid, "type": name}, "property": prop} for pid in panels.get(of, [])]
-               if of != "page" else page_store for (name, prop), of in zip(PANEL_OUTPUTS, PANEL_KINDS_OF_OUTPUT)]
+    output = "...".join(f'{{"id":["ALL"],"type":"{name}"}}.{prop}' for name, prop, _kind in PANEL_OUTPUTS)
+    ids = {**panels, "page": [pathname]}  # the page's one click-targets store
+    outputs = [[{"id": {"id": pid, "type": name}, "property": prop} for pid in ids.get(kind, [])]
+               for name, prop, kind in PANEL_OUTPUTS]
     states = [[{"id": {"id": pid, "type": f"{kind}-hash"}, "property": "data", "value": hashes.get(pid)}
                for pid in panels.get(kind, [])] for kind in ("graph", "html", "map")]
     trigger = "data-version.data" if refresh else "url.search"

@@ -73,3 +73,24 @@ def drop_pg_schema(schema: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
+
+
+def answers_on_both(demo_env: dict, prefix: str, functions, views) -> tuple[list, list]:
+    """Each query function's answer for each view on the demo SQLite database, then on the same
+    generated data in a PostgreSQL schema of its own (dropped afterwards): ([[sqlite]], [[postgres]])."""
+    from conftest import DEMO_DAYS, DEMO_END, DEMO_SCALE
+    from core.settings import override_settings
+    from data.db import dispose_engines
+    from data.generator import generate
+
+    on_sqlite = [[fn(view) for fn in functions] for view in views]
+    url, schema = pg_schema_url(prefix)
+    try:
+        generate(url, scale=DEMO_SCALE, days=DEMO_DAYS, end=DEMO_END, seed=7)
+        override_settings(database_url=url)
+        on_postgres = [[fn(view) for fn in functions] for view in views]
+    finally:
+        override_settings(database_url=demo_env["url"])
+        dispose_engines()
+        drop_pg_schema(schema)
+    return on_sqlite, on_postgres

@@ -191,12 +191,8 @@ def test_response_by_county_slowest_first(db):
 # ---------------------------------------------------------------------------------- PostgreSQL
 @pytest.mark.postgres
 def test_postgresql_gives_the_same_answers_as_sqlite(demo_env):
-    from conftest import DEMO_DAYS, DEMO_SCALE
-    from core.settings import override_settings
-    from data.db import dispose_engines
-    from data.generator import generate
     from data.queries import eldercare
-    from services import drop_pg_schema, pg_schema_url
+    from services import answers_on_both
 
     yesterday = END - timedelta(days=1)
     views = [ViewState(region="341000", start=date(2026, 11, 18), end=yesterday),
@@ -206,16 +202,7 @@ def test_postgresql_gives_the_same_answers_as_sqlite(demo_env):
     functions = (eldercare.kpis, eldercare.population_by_region, eldercare.institutions, eldercare.tiers,
                  eldercare.services_by_kind, eldercare.services_trend, eldercare.calls_by_kind, eldercare.calls_trend,
                  eldercare.response_by_region)
-    on_sqlite = [[fn(view) for fn in functions] for view in views]
-    url, schema = pg_schema_url("eldercare")
-    try:
-        generate(url, scale=DEMO_SCALE, days=DEMO_DAYS, end=END, seed=7)
-        override_settings(database_url=url)
-        on_postgres = [[fn(view) for fn in functions] for view in views]
-    finally:
-        override_settings(database_url=demo_env["url"])
-        dispose_engines()
-        drop_pg_schema(schema)
+    on_sqlite, on_postgres = answers_on_both(demo_env, "eldercare", functions, views)
     for view, lite, pg in zip(views, on_sqlite, on_postgres):
         for fn, a, b in zip(functions, lite, pg):
             assert not a.empty, fn.__name__

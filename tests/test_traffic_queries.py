@@ -250,11 +250,8 @@ def test_kpis_are_the_catalogue_indicators_plus_free_spaces_and_incidents(db):
 def test_postgresql_gives_the_same_answers_as_sqlite(demo_env):
     """The same generated data in PostgreSQL: every query answers as on SQLite (views end before
     the generation day, whose partial hours depend on the clock)."""
-    from conftest import DEMO_DAYS, DEMO_SCALE
-    from core.settings import override_settings
-    from data.generator import generate
     from data.queries import traffic
-    from services import drop_pg_schema, pg_schema_url
+    from services import answers_on_both
 
     yesterday = END - timedelta(days=1)
     views = [ViewState(region="341000", start=date(2026, 11, 18), end=yesterday),
@@ -265,18 +262,7 @@ def test_postgresql_gives_the_same_answers_as_sqlite(demo_env):
     functions = (traffic.segments_now, traffic.hour_profile, traffic.weekday_hour, traffic.segment_ranking,
                  traffic.congestion_trend, traffic.scenic_roads, traffic.parking_now, traffic.parking_trend,
                  traffic.incidents_by_type)
-    on_sqlite = [[fn(view) for fn in functions] for view in views]
-    url, schema = pg_schema_url("traffic")
-    try:
-        generate(url, scale=DEMO_SCALE, days=DEMO_DAYS, end=END, seed=7)
-        override_settings(database_url=url)
-        on_postgres = [[fn(view) for fn in functions] for view in views]
-    finally:
-        override_settings(database_url=demo_env["url"])
-        from data.db import dispose_engines
-
-        dispose_engines()
-        drop_pg_schema(schema)
+    on_sqlite, on_postgres = answers_on_both(demo_env, "traffic", functions, views)
     for fn, answers in zip(functions, zip(*on_sqlite)):
         assert any(not answer.empty for answer in answers), fn.__name__
     for view, lite, pg in zip(views, on_sqlite, on_postgres):
