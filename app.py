@@ -94,12 +94,35 @@ def layout():
     ], id="app-root", className="app-root")
 
 
+# Script chunks of the component packages that no cockpit page draws: with eager loading every
+# page would parse them (~8 MB: MathJax, Markdown, the grid, DataTable, map editing tools);
+# marked lazy, the browser fetches one only when a component needs it (the incident desk's grid).
+LAZY_CHUNKS = {
+    "dash.dcc": ("highlight", "markdown", "mathjax", "slider", "upload"),
+    "dash.dash_table": ("export", "table", "highlight"),
+    "dash_leaflet": ("LocateControl", "MeasureControl", "EditControl", "geobuf", "flatgeobuf"),
+    "dash_ag_grid": ("community", "enterprise"),
+}
+
+
+def _load_lazily() -> None:
+    import importlib
+
+    for package, chunks in LAZY_CHUNKS.items():
+        names = {f"async-{chunk}" for chunk in chunks}
+        for resource in importlib.import_module(package)._js_dist:
+            stem = resource.get("relative_package_path", "").rsplit("/", 1)[-1].split(".")[0]
+            if resource.get("async") is True and stem in names:
+                resource["async"] = "lazy"
+
+
 def create_app() -> dash.Dash:
     settings = get_settings()
     prepare_data()
     from core.jobs import background_manager
     from core.security import SESSION_EXPIRY_SCRIPT
 
+    _load_lazily()
     app = dash.Dash(
         __name__,
         background_callback_manager=background_manager(),
@@ -109,7 +132,7 @@ def create_app() -> dash.Dash:
         serve_locally=True,  # intranet: every script and style ships with the app
         # Graphs, maps and pickers are scripts Dash would fetch only once a page has drawn one —
         # a chain of requests before the first panel can show; loaded with the page, they are
-        # there (and cached) when it arrives.
+        # there (and cached) when it arrives. Chunks no cockpit draws stay lazy (_load_lazily).
         eager_loading=True,
         title="城市大脑 · 领导驾驶舱",
         update_title=None,
