@@ -56,6 +56,23 @@
         };
     }
 
+    // One task later: Dash applies an answer's outputs in a chain of promise callbacks (microtasks),
+    // so the whole chain is seen at once.
+    const channel = new MessageChannel();
+    const queued = [];
+    channel.port1.onmessage = function () {
+        const due = queued.splice(0);
+        for (const run of due) {
+            run();
+        }
+    };
+    function nextTask(run) {
+        queued.push(run);
+        if (queued.length === 1) {
+            channel.port2.postMessage(null);
+        }
+    }
+
     function coalesceNotifications(store) {
         const subscribe = store.subscribe;
         store.subscribe = function (listener) {
@@ -70,7 +87,7 @@
             const unsubscribe = subscribe(function () {
                 if (!scheduled) {
                     scheduled = true;
-                    queueMicrotask(notifyOnce);
+                    nextTask(notifyOnce);
                 }
             });
             return function () {
