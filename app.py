@@ -10,11 +10,17 @@ import logging
 import os
 import sys
 
-import dash
-from dash import dcc, html
-from flask import abort, jsonify, send_file
+# The web and job processes never read Parquet (data are loaded by the CLI loader, data/load.py):
+# without pyarrow, which pandas would otherwise import whole, each worker holds ~60 MB less, and
+# pandas keeps text as Python strings — the same "str" dtype, quicker on the small frames of a page.
+if "pandas" not in sys.modules:
+    sys.modules.setdefault("pyarrow", None)
 
-from core.settings import get_settings
+import dash  # noqa: E402
+from dash import dcc, html  # noqa: E402
+from flask import abort, jsonify, send_file  # noqa: E402
+
+from core.settings import get_settings  # noqa: E402
 
 log = logging.getLogger("cockpit")
 
