@@ -74,6 +74,7 @@ def layout():
         # and the range the header shows, to tell a chosen range from the picker drawn again.
         *[dcc.Store(id=name) for name in ("brush-choice", "metric-choice", "range-choice", "export-choice",
                                            "view-range", "page-stale")],
+        dcc.Store(id="header-shown"),  # digests of the header parts the page shows (callbacks/frame.py)
         *screen_stores(),
         html.Header([
             html.Div([
@@ -84,7 +85,9 @@ def layout():
             ], className="header-top"),
             html.Div([
                 html.Div(id="crumb-slot", className="crumb-slot"),
-                html.Div(id="time-slot", className="time-slot"),
+                html.Div([html.Div(id="presets-slot", className="presets-slot"),
+                          html.Div(id="picker-slot", className="picker-slot")],
+                         id="time-slot", className="time-slot time-controls"),
                 html.Div(id="chips-slot", className="chips-slot"),
             ], className="header-bottom"),
             screen_bar(),

@@ -1,15 +1,18 @@
 """The header follows the URL; the refresh tick follows the data version; the theme follows the user."""
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
+import plotly
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
 from callbacks.state import current_user, data_days, href, resolve_view, user_root
-from components.frame import (breadcrumb, chips, data_time, error_banner, navigation, report_buttons,
-                              time_controls)
+from components.frame import (breadcrumb, chips, data_time, error_banner, navigation, range_picker,
+                              range_presets, report_buttons)
 from core.auth import can
 from core.i18n import pick, t
 from core.settings import get_settings
@@ -55,22 +58,37 @@ def header_tools(view: ViewState) -> list:
 
 
 
+# The header's parts, in the order render_header returns them. A part the page already shows as it
+# would be drawn again is not sent: a drill changes the breadcrumb and the links, not the title, the
+# date picker or the status; each part sent is drawn anew by the browser, whatever changed in it.
+HEADER_PARTS = ("app-title", "nav-slot", "crumb-slot", "presets-slot", "picker-slot", "chips-slot", "status-slot",
+                "tools-slot", "errors-slot")
+
+
+def digest(part) -> str:
+    return hashlib.sha1(json.dumps(part, cls=plotly.utils.PlotlyJSONEncoder).encode()).hexdigest()[:16]
+
+
+def only_changed(parts: list, shown) -> tuple[list, dict]:
+    """The parts that differ from what the page shows (`shown`: part name → digest; no_update for
+    the others), and the digests of the header now."""
+    shown = shown if isinstance(shown, dict) else {}
+    digests = {name: digest(part) for name, part in zip(HEADER_PARTS, parts)}
+    return [no_update if shown.get(name) == digests[name] else part
+            for name, part in zip(HEADER_PARTS, parts)], digests
+
+
 @callback(
-    Output("app-title", "children"),
-    Output("nav-slot", "children"),
-    Output("crumb-slot", "children"),
-    Output("time-slot", "children"),
-    Output("chips-slot", "children"),
-    Output("status-slot", "children"),
-    Output("tools-slot", "children"),
-    Output("errors-slot", "children"),
+    *[Output(name, "children") for name in HEADER_PARTS],
+    Output("header-shown", "data"),
     Output("app-root", "className"),
     Output("view-range", "data"),
     Input("url", "pathname"),
     Input("url", "search"),
     Input("data-version", "data"),
+    State("header-shown", "data"),
 )
-def render_header(pathname, search, _version):
+def render_header(pathname, search, _version, shown):
     view = resolve_view(pathname, search)
     tree = region_tree()
     today, _ = data_days()
@@ -84,10 +102,11 @@ def render_header(pathname, search, _version):
     home = href(ViewState(page="/", region=root, start=view.start, end=view.end, lang=view.lang))
     classes = "app-root screen-mode" if view.screen else "app-root desk-mode"
     classes += f" lang-{view.lang}"
-    return (title, navigation(view, href), breadcrumb(view, tree.path(view.region), root, href),
-            time_controls(view, today, href), chips(view, href, filter_labels(view)), status,
-            header_tools(view), error_banner(view, home), classes,
-            [view.start.isoformat(), view.end.isoformat()])
+    parts, digests = only_changed(
+        [title, navigation(view, href), breadcrumb(view, tree.path(view.region), root, href),
+         range_presets(view, today, href), range_picker(view, today), chips(view, href, filter_labels(view)),
+         status, header_tools(view), error_banner(view, home)], shown)
+    return (*parts, digests, classes, [view.start.isoformat(), view.end.isoformat()])
 
 
 @callback(

@@ -48,19 +48,24 @@ def breadcrumb(view: ViewState, path: list, root: str, href) -> html.Nav:
     return html.Nav(items, className="breadcrumb", id="breadcrumb", **{"aria-label": "region"})
 
 
-def time_controls(view: ViewState, today: date, href) -> html.Div:
+def range_presets(view: ViewState, today: date, href) -> html.Div:
+    """The preset ranges (今日 … 本年), each a link to this view over that range."""
     buttons = []
     for preset in PRESETS:
         start, end = preset_range(preset, today)
         active = (view.start, view.end) == (start, end)
         buttons.append(dcc.Link(t(preset, view.lang), href=href(view.with_range(start, end)),
                                 className="preset active" if active else "preset", id=f"preset-{preset}"))
-    picker = dcc.DatePickerRange(
+    return html.Div(buttons, className="presets", role="group")
+
+
+def range_picker(view: ViewState, today: date) -> dcc.DatePickerRange:
+    """A custom range (callbacks/interaction.py turns a choice into the URL)."""
+    return dcc.DatePickerRange(
         id="custom-range", start_date=view.start, end_date=view.end, max_date_allowed=today,
         display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0, clearable=False,
         start_date_placeholder_text="YYYY-MM-DD", end_date_placeholder_text="YYYY-MM-DD", className="range-picker",
     )
-    return html.Div([html.Div(buttons, className="presets", role="group"), picker], className="time-controls")
 
 
 def chips(view: ViewState, href, value_labels: dict[tuple[str, str], str]) -> html.Div:

@@ -90,18 +90,20 @@ def fill_hashes(body: dict) -> dict[str, str]:
 
 
 HEADER_OUTPUTS = (("app-title", "children"), ("nav-slot", "children"), ("crumb-slot", "children"),
-                  ("time-slot", "children"), ("chips-slot", "children"), ("status-slot", "children"),
-                  ("tools-slot", "children"), ("errors-slot", "children"), ("app-root", "className"),
-                  ("view-range", "data"))
+                  ("presets-slot", "children"), ("picker-slot", "children"), ("chips-slot", "children"),
+                  ("status-slot", "children"), ("tools-slot", "children"), ("errors-slot", "children"),
+                  ("header-shown", "data"), ("app-root", "className"), ("view-range", "data"))
 
 
-def header_request(search: str, pathname: str = "/", version: str = "1") -> dict:
-    """The body the page sends to draw its header (callbacks.frame.render_header)."""
+def header_request(search: str, pathname: str = "/", version: str = "1", shown: dict | None = None) -> dict:
+    """The body the page sends to draw its header (callbacks.frame.render_header); `shown`: the
+    digests of the parts the page already shows (header-shown), none by default."""
     return {
         "output": ".." + "...".join(f"{name}.{prop}" for name, prop in HEADER_OUTPUTS) + "..",
         "outputs": [{"id": name, "property": prop} for name, prop in HEADER_OUTPUTS],
         "inputs": [{"id": "url", "property": "pathname", "value": pathname},
                    {"id": "url", "property": "search", "value": search},
                    {"id": "data-version", "property": "data", "value": version}],
-        "changedPropIds": ["url.search"], "parsedChangedPropsIds": ["url.search"], "state": [],
+        "changedPropIds": ["url.search"], "parsedChangedPropsIds": ["url.search"],
+        "state": [{"id": "header-shown", "property": "data", "value": shown}],
     }

@@ -123,3 +123,21 @@ def test_a_county_user_sees_no_sibling_county_in_rankings(secured_app):
     status, body = staff.callback(panel_request("graph", "overview.ranking", "?region=341003"))
     bars = body["response"][next(k for k in body["response"] if '"graph"' in k)]["figure"]["data"][0]
     assert len(bars["customdata"]) == 7
+
+
+def test_a_drill_sends_only_the_header_parts_it_changes(secured_app):
+    client = Client(secured_app.base)
+    client.sign_in("city_leader", PASSWORD)
+    status, first = client.callback(header_request("", "/"))
+    assert status == 200
+    shown = first["response"]["header-shown"]["data"]
+
+    status, drilled = client.callback(header_request("?region=341003", "/", shown=shown))
+    sent = drilled["response"]
+    assert status == 200 and "黄山区" in json.dumps(sent["crumb-slot"], ensure_ascii=False)
+    assert "nav-slot" in sent  # its links keep the region
+    # the title, the range picker and the data time look the same: the page keeps what it shows
+    assert not {"app-title", "picker-slot", "status-slot"} & set(sent), sorted(sent)
+
+    status, fresh = client.callback(header_request("?region=341003", "/"))  # a page that shows nothing yet
+    assert {"app-title", "picker-slot", "crumb-slot", "status-slot"} <= set(fresh["response"])
