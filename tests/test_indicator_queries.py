@@ -61,6 +61,74 @@ def test_overlapping_periods_each_count_every_one_of_their_days(db):
         assert row.value == pytest.approx(sql_value(db, row.indicator, row.adcode, *periods[row.period]))
 
 
+def test_a_last_indicator_takes_the_value_of_the_latest_day_of_each_period(db):
+    """'last' (the ageing rate) is the value on the period's latest day with data, per region and
+    period, also per bucket of a trend."""
+    from data.queries.indicators import indicator_values
+
+    code = "eldercare.ageing_rate"
+    periods = {"current": (VIEW.start, VIEW.end), "last_year": VIEW.same_period_last_year(),
+               "overlapping": (date(2026, 11, 10), date(2026, 11, 30))}
+    frame = indicator_values([code], ["341000", "341021"], periods)
+    assert len(frame) == 2 * len(periods)
+    with db.connect() as conn:
+        for row in frame.itertuples():
+            start, end = periods[row.period]
+            expected = conn.execute(text(
+                "SELECT value FROM region_daily WHERE indicator = :c AND adcode = :a AND day = "
+                "(SELECT MAX(day) FROM region_daily WHERE indicator = :c AND adcode = :a AND day BETWEEN :s AND :e)"),
+                {"c": code, "a": row.adcode, "s": start, "e": end}).scalar()
+            assert row.value == pytest.approx(expected)
+    weekly = indicator_values([code], ["341000"], {"current": (date(2026, 10, 1), VIEW.end)}, by="week")
+    assert weekly["bucket"].is_unique and weekly["value"].notna().all()
+
+
+def test_align_last_year_joins_like_a_merge():
+    """The plain-Python join of align_last_year gives what a pandas merge gives: buckets sorted, last
+    year's shifted a year on (29 February meets the 28th twice), NaN where last year has nothing
+    (its integers then become floats), integers kept where every bucket has its match."""
+    import pandas as pd
+
+    from data.queries.common import _align_by_merge, align_last_year
+
+    days = [date(2025, 3, 1), date(2025, 2, 27), date(2025, 2, 28)]
+    cases = [
+        (pd.DataFrame({"bucket": days, "value": [3, 1, 2]}),
+         pd.DataFrame({"bucket": [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1)], "last_year": [5, 6, 7]}),
+         "day", None),
+        (pd.DataFrame({"bucket": days, "value": [3.5, 1.0, None]}),
+         pd.DataFrame({"bucket": [date(2024, 2, 28)], "last_year": [5]}), "day", None),
+        (pd.DataFrame({"bucket": days, "value": [3, 1, 2]}),
+         pd.DataFrame({"bucket": [d - pd.Timedelta(days=364) for d in days], "last_year": [4, 5, 6]}), "day", 364),
+        (pd.DataFrame({"bucket": ["2025-W02", "2025-W01", "2025-W53"], "value": [2, 1, 9]}),
+         pd.DataFrame({"bucket": ["2024-W01", "2024-W02"], "last_year": [10, 20]}), "week", None),
+        (pd.DataFrame({"bucket": ["2025-02", "2025-01"], "value": [2, 1]}),
+         pd.DataFrame({"bucket": ["2024-01", "2024-02"], "last_year": [1.5, 2.5]}), "month", None),
+    ]
+    for current, last_year, grain, shift in cases:
+        fast = align_last_year(current, last_year, grain, shift_days=shift)
+        slow = _align_by_merge(current, last_year, grain, shift)
+        pd.testing.assert_frame_equal(fast.sort_values(["bucket", "last_year"]).reset_index(drop=True),
+                                      slow.sort_values(["bucket", "last_year"]).reset_index(drop=True))
+        assert fast["bucket"].is_monotonic_increasing and fast.attrs["grain"] == grain
+
+
+def test_week_and_month_labels_in_python_equal_the_databases(db):
+    """Trends that sum days into weeks or months in Python label them as bucket_expression does in
+    SQL (ISO weeks across the turn of the year included)."""
+    from sqlalchemy import select
+
+    from data.models import RegionDaily
+    from data.queries.common import as_date, bucket_expression, bucket_label, fetch
+
+    day = RegionDaily.__table__.c.day
+    rows = fetch(select(day, bucket_expression(day, "week"), bucket_expression(day, "month")).distinct()
+                 .where(RegionDaily.indicator == "tourism.visitors", RegionDaily.adcode == "341000"))
+    assert len(rows) > 370
+    for value, week, month in rows:
+        assert (bucket_label(as_date(value), "week"), bucket_label(as_date(value), "month")) == (week, month)
+
+
 def test_kpi_level_follows_catalogue_thresholds(db):
     from data.catalogue import indicator
     from data.queries.indicators import kpis

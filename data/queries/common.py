@@ -1,26 +1,92 @@
 """Helpers shared by the query modules: engine access, dialect-neutral date buckets, filters."""
 from __future__ import annotations
 
+import contextvars
+import functools
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import Date, Integer, cast, func, literal_column
 
+from core.settings import get_settings
 from data.db import get_engine
 from data.regions import region_tree
+
+# The connection that `shared_connection` holds open for the reads made inside it, with its URL.
+_shared: contextvars.ContextVar[tuple[str, object] | None] = contextvars.ContextVar("shared_connection",
+                                                                                    default=None)
+
+
+@contextmanager
+def shared_connection(url: str | None = None):
+    """Make the reads inside use one connection (nested uses share the outer one).
+
+    A query function that runs several statements checks a connection out of the pool once: every
+    checkout costs PostgreSQL a round trip (the pool's ping), which on small queries weighs as much
+    as the query."""
+    url = url or get_settings().db_url
+    current = _shared.get()
+    if current is not None and current[0] == url:
+        yield current[1]
+        return
+    with _connect(url) as conn:
+        token = _shared.set((url, conn))
+        try:
+            yield conn
+        finally:
+            _shared.reset(token)
+
+
+def on_one_connection(fn):
+    """Run a query function that makes several reads on one connection (`shared_connection`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with shared_connection():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _connect(url: str | None):
+    """A connection for reading: in autocommit, so that PostgreSQL is not sent a BEGIN before the
+    first SELECT and a ROLLBACK when the connection goes back to the pool (two round trips, on
+    small queries as long as the query)."""
+    return get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _execute(statement, url: str | None, handle, params: dict | None = None):
+    current = _shared.get()
+    if current is not None and current[0] == (url or get_settings().db_url):
+        return handle(current[1].execute(statement, params))
+    with _connect(url) as conn:
+        return handle(conn.execute(statement, params))
 
 
 def read(statement, url: str | None = None) -> pd.DataFrame:
     """Run a SELECT on the configured database (or `url`) and return its rows as a DataFrame."""
-    with get_engine(url).connect() as conn:
-        result = conn.execute(statement)
+    def frame(result):
         # plain tuples: pandas probes Row objects attribute by attribute, ten times slower
         return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
+    return _execute(statement, url, frame)
 
-def scalar(statement):
-    with get_engine().connect() as conn:
-        return conn.execute(statement).scalar()
+
+def fetch(statement, url: str | None = None, params: dict | None = None) -> list[tuple]:
+    """Run a SELECT (with the values of its bind parameters) and return its rows as plain tuples:
+    for small answers that are finished in Python, where building a DataFrame would cost more than
+    the query."""
+    return _execute(statement, url, lambda result: [tuple(row) for row in result.fetchall()], params)
+
+
+def dialect_name(url: str | None = None) -> str:
+    """'sqlite' or 'postgresql': part of the key of statements built once per shape (their SQL
+    differs by dialect, e.g. `bucket_expression`)."""
+    return get_engine(url).dialect.name
+
+
+def scalar(statement, url: str | None = None):
+    return _execute(statement, url, lambda result: result.scalar())
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -63,6 +129,28 @@ def bucket_expression(column, grain: str):
     return func.strftime(literal_column("'%Y-%m'"), column)
 
 
+def bucket_label(day: date, grain: str) -> str:
+    """The label `bucket_expression` gives a day's week ('2026-W07', ISO) or month ('2026-02'): for
+    summing days into buckets in Python, which is cheaper than the database computing the label of
+    every row (SQLite's ISO week takes five date functions a row)."""
+    if grain == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    if grain == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    raise ValueError(f"no label for grain '{grain}'")
+
+
+def as_date(value) -> date:
+    """A day read from the database: a date (PostgreSQL, SQLAlchemy's Date on SQLite), a
+    datetime, or SQLite's 'YYYY-MM-DD' text of date()."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def grain_for(start: date, end: date) -> str:
     days = (end - start).days + 1
     if days <= 120:
@@ -92,23 +180,53 @@ def align_last_year(current: pd.DataFrame, last_year: pd.DataFrame, grain: str,
 
     current: columns bucket, value; last_year: columns bucket, last_year (its buckets a year
     earlier, or `shift_days` earlier: 364 compares a day with the same weekday 52 weeks before).
-    Returns bucket, value, last_year sorted by bucket, days as timestamps."""
-    def text(bucket, forward: bool) -> str:
-        if grain == "day":
-            day = pd.Timestamp(bucket).date()
-            if not forward:
-                return day.isoformat()
-            if shift_days:
-                return (day + timedelta(days=shift_days)).isoformat()
-            try:
-                return day.replace(year=day.year + 1).isoformat()
-            except ValueError:  # 29 February
-                return day.replace(year=day.year + 1, day=28).isoformat()
-        year, rest = str(bucket).split("-", 1)
-        return f"{int(year) + forward}-{rest}"
+    Returns bucket, value, last_year sorted by bucket, days as timestamps: a left join of this
+    period's buckets with last year's shifted on (a bucket meeting two of last year's, 29 February,
+    is there twice). Joined with plain Python on the few rows: a pandas merge costs milliseconds."""
+    if list(current.columns) != ["bucket", "value"] or list(last_year.columns) != ["bucket", "last_year"]:
+        return _align_by_merge(current, last_year, grain, shift_days)
+    earlier: dict[str, list[int]] = {}
+    for position, bucket in enumerate(last_year["bucket"].tolist()):
+        earlier.setdefault(_bucket_text(bucket, True, grain, shift_days), []).append(position)
+    pairs = []  # (bucket, row of current, row of last year or -1)
+    for position, bucket in enumerate(current["bucket"].tolist()):
+        label = _bucket_text(bucket, False, grain, shift_days)
+        pairs += [(label, position, match) for match in earlier.get(label, (-1,))]
+    pairs.sort(key=lambda pair: pair[0])
+    buckets = [label for label, _, _ in pairs]
+    merged = pd.DataFrame({
+        "bucket": pd.to_datetime(buckets) if grain == "day" else buckets,
+        "value": current["value"].take([row for _, row, _ in pairs]).reset_index(drop=True),
+        # reindex fills a bucket without one of last year with NaN, as a merge does (ints become floats)
+        "last_year": last_year["last_year"].reset_index(drop=True).reindex([row for _, _, row in pairs])
+        .reset_index(drop=True),
+    })
+    merged.attrs["grain"] = grain
+    return merged
 
-    current = current.assign(bucket=[text(b, False) for b in current["bucket"]])
-    last_year = last_year.assign(bucket=[text(b, True) for b in last_year["bucket"]])
+
+def _bucket_text(bucket, forward: bool, grain: str, shift_days: int | None) -> str:
+    """A bucket as text, moved on by a year (or `shift_days`) when `forward`: the join key of
+    `align_last_year`."""
+    if grain == "day":
+        day = bucket if type(bucket) is date else pd.Timestamp(bucket).date()
+        if not forward:
+            return day.isoformat()
+        if shift_days:
+            return (day + timedelta(days=shift_days)).isoformat()
+        try:
+            return day.replace(year=day.year + 1).isoformat()
+        except ValueError:  # 29 February
+            return day.replace(year=day.year + 1, day=28).isoformat()
+    year, rest = str(bucket).split("-", 1)
+    return f"{int(year) + forward}-{rest}"
+
+
+def _align_by_merge(current: pd.DataFrame, last_year: pd.DataFrame, grain: str,
+                    shift_days: int | None = None) -> pd.DataFrame:
+    """`align_last_year` with a pandas merge: for frames of other columns."""
+    current = current.assign(bucket=[_bucket_text(b, False, grain, shift_days) for b in current["bucket"]])
+    last_year = last_year.assign(bucket=[_bucket_text(b, True, grain, shift_days) for b in last_year["bucket"]])
     merged = current.merge(last_year, on="bucket", how="left").sort_values("bucket").reset_index(drop=True)
     if grain == "day":
         merged["bucket"] = pd.to_datetime(merged["bucket"])

@@ -7,19 +7,22 @@ Filters read: tier (institution tier), service (home-care kind), call (device ca
 """
 from __future__ import annotations
 
+import functools
+import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Date, bindparam, case, func, literal, literal_column, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import indicator
 from data.models import CareInstitution, DeviceCall, ElderlyPopulation, HomeCareDaily
 from data.queries import indicators
-from data.queries.common import (align_last_year, bucket_expression, counties_under, date_expression, day_bounds,
-                                 grain_for, read, region_names)
-from data.queries.indicators import ranking_regions
+from data.queries.common import (align_last_year, as_date, bucket_label, counties_under, date_expression,
+                                 day_bounds, dialect_name, fetch, grain_for, on_one_connection, region_names)
+from data.queries.indicators import ranking_regions, sorted_by
 from data.queries.labels import FIXED, fixed_label
 
 C = CareInstitution.__table__
@@ -36,14 +39,21 @@ def _label(dimension: str, code: str, lang: str) -> str:
     return fixed_label(dimension, code, lang) or code
 
 
+def _rounded(value: float, digits: int) -> float:
+    """A number rounded as pandas' Series.round rounds it (NumPy's half-to-even on the scaled
+    value), so that figures finished in Python equal those a frame gave."""
+    return float(np.round(value, digits))
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Rows of plain values as a frame, one column per position (no rows: columns of objects, as
+    `read` gives them)."""
+    if not rows:
+        return pd.DataFrame([], columns=columns)
+    return pd.DataFrame({column: [row[i] for row in rows] for i, column in enumerate(columns)})
+
+
 # ---------------------------------------------------------------------------------- population
-def _population_year(view: ViewState) -> int | None:
-    """The year the population figures are for: the range's last year, or the latest one known."""
-    frame = read(select(func.max(E.c.year)).where(E.c.year <= view.end.year))
-    value = frame.iloc[0, 0]
-    return None if value is None or pd.isna(value) else int(value)
-
-
 @cached
 def population_by_region(view: ViewState) -> pd.DataFrame:
     """60+ and 80+ residents and the ageing rate of each region a ranking compares (the counties
@@ -53,41 +63,56 @@ def population_by_region(view: ViewState) -> pd.DataFrame:
     residents aged 60+), rate_80 (% aged 80+), selected; the oldest first.
     """
     regions, selected = ranking_regions(view.region, view.scope)
-    year = _population_year(view)
-    if year is None or not regions:
+    if not regions:
         return pd.DataFrame()
     owner = {county: region for region in regions for county in counties_under(region)}
-    rows = read(select(E.c.adcode, E.c.population, E.c.aged_60, E.c.aged_80)
-                .where(E.c.year == year, E.c.adcode.in_(list(owner))))
-    rows["adcode"] = rows["adcode"].map(owner)
-    frame = rows.groupby("adcode", as_index=False)[["population", "aged_60", "aged_80"]].sum()
-    frame = _with_rates(frame)
-    names = region_names(view.lang)
-    frame = frame.assign(name=frame["adcode"].map(names), year=year, selected=frame["adcode"] == selected)
-    columns = ["adcode", "name", "year", "population", "aged_60", "aged_80", "aged_60_79", "ageing_rate", "rate_80",
-               "selected"]
-    return frame[columns].sort_values(["ageing_rate", "adcode"], ascending=[False, True]).reset_index(drop=True)
-
-
-def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    latest = select(func.max(E.c.year).label("year")).where(E.c.year <= view.end.year).subquery()
+    rows = fetch(select(latest.c.year, E.c.adcode, E.c.population, E.c.aged_60, E.c.aged_80)
+                 .select_from(latest)
+                 .outerjoin(E, (E.c.year == latest.c.year) & E.c.adcode.in_(list(owner))))
+    year = rows[0][0] if rows else None  # one row with the year only when no county has figures for it
+    if year is None:
+        return pd.DataFrame()
+    sums: dict[str, list[int]] = {}
+    for _, adcode, population, aged_60, aged_80 in rows:
+        if adcode is not None:
+            total = sums.setdefault(owner[adcode], [0, 0, 0])
+            total[0] += population
+            total[1] += aged_60
+            total[2] += aged_80
     factor = indicator("eldercare.ageing_rate").factor
-    return frame.assign(aged_60_79=frame["aged_60"] - frame["aged_80"],
-                        ageing_rate=(factor * frame["aged_60"] / frame["population"]).round(2),
-                        rate_80=(factor * frame["aged_80"] / frame["population"]).round(2))
+    names = region_names(view.lang)
+    figures = [(region, names.get(region, math.nan), int(year), population, aged_60, aged_80, aged_60 - aged_80,
+                _rate(factor, aged_60, population), _rate(factor, aged_80, population), region == selected)
+               for region, (population, aged_60, aged_80) in sorted(sums.items())]
+    figures.sort(key=lambda row: (math.isnan(row[7]), -row[7] if not math.isnan(row[7]) else 0, row[0]))
+    return _frame(figures, ["adcode", "name", "year", "population", "aged_60", "aged_80", "aged_60_79",
+                            "ageing_rate", "rate_80", "selected"])
+
+
+def _rate(factor: float, part: int, population: int) -> float:
+    return _rounded(factor * part / population, 2) if population else math.nan
 
 
 @cached
 def population_summary(view: ViewState) -> pd.DataFrame:
     """The view's region in the range's year and the year before (rows year, population, aged_60,
     aged_80, aged_60_79, ageing_rate, rate_80), the latest year first."""
-    year = _population_year(view)
-    if year is None:
+    latest = select(func.max(E.c.year).label("year")).where(E.c.year <= view.end.year).subquery()
+    statement = (select(latest.c.year, E.c.year, func.sum(E.c.population), func.sum(E.c.aged_60),
+                        func.sum(E.c.aged_80))
+                 .select_from(latest)
+                 .outerjoin(E, E.c.year.between(latest.c.year - 1, latest.c.year)
+                            & E.c.adcode.in_(counties_under(view.region)))
+                 .group_by(latest.c.year, E.c.year))
+    rows = fetch(statement)  # one row with the year only when the region has no figures for it
+    if not rows or rows[0][0] is None:
         return pd.DataFrame()
-    frame = read(select(E.c.year, func.sum(E.c.population).label("population"),
-                        func.sum(E.c.aged_60).label("aged_60"), func.sum(E.c.aged_80).label("aged_80"))
-                 .where(E.c.adcode.in_(counties_under(view.region)), E.c.year.in_([year, year - 1]))
-                 .group_by(E.c.year))
-    return _with_rates(frame).sort_values("year", ascending=False).reset_index(drop=True)
+    factor = indicator("eldercare.ageing_rate").factor
+    figures = sorted(((year, population, aged_60, aged_80, aged_60 - aged_80, _rate(factor, aged_60, population),
+                       _rate(factor, aged_80, population))
+                      for _, year, population, aged_60, aged_80 in rows if year is not None), key=lambda row: -row[0])
+    return _frame(figures, ["year", "population", "aged_60", "aged_80", "aged_60_79", "ageing_rate", "rate_80"])
 
 
 # ---------------------------------------------------------------------------------- institutions
@@ -100,73 +125,123 @@ def institutions(view: ViewState) -> pd.DataFrame:
     tiers = view.filter_values("tier")
     if tiers:
         statement = statement.where(C.c.tier.in_(tiers))
-    frame = read(statement)
     ind = indicator(OCCUPANCY)
-    frame["occupancy"] = (ind.factor * frame["occupied"] / frame["beds"].where(frame["beds"] > 0)).round(1)
-    frame["level"] = [ind.level_of(v) if pd.notna(v) else 0 for v in frame["occupancy"]]
     names = region_names(view.lang)
-    frame["county"] = frame["adcode"].map(names)
-    frame["tier_name"] = [_label("tier", t, view.lang) for t in frame["tier"]]
-    return frame.sort_values(["occupancy", "id"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    rows = []
+    for row in fetch(statement):
+        beds, occupied = row[6], row[7]
+        occupancy = _rounded(ind.factor * occupied / beds, 1) if beds > 0 else math.nan
+        rows.append((*row, occupancy, ind.level_of(occupancy) if not math.isnan(occupancy) else 0,
+                     names.get(row[2], math.nan), _label("tier", row[5], view.lang)))
+    # the fullest first, those without beds last
+    rows.sort(key=lambda row: (math.isnan(row[9]), -row[9] if not math.isnan(row[9]) else 0, row[0]))
+    return _frame(rows, ["id", "name", "adcode", "lat", "lon", "tier", "beds", "occupied", "covers_population",
+                         "occupancy", "level", "county", "tier_name"])
 
 
 @cached
+@on_one_connection
 def tiers(view: ViewState) -> pd.DataFrame:
     """The tiers of centres (县级指导中心, 街道中心, 社区站) and the care homes: how many, beds,
     occupancy, and coverage (% of the region's residents aged 60+ in their service areas)."""
-    homes = institutions(view)
+    statement = (select(C.c.tier, func.count(), func.sum(C.c.beds), func.sum(C.c.occupied),
+                        func.sum(C.c.covers_population))
+                 .where(C.c.adcode.in_(counties_under(view.region))).group_by(C.c.tier))
+    chosen = view.filter_values("tier")
+    if chosen:
+        statement = statement.where(C.c.tier.in_(chosen))
+    counts = {tier: [int(v or 0) for v in figures] for tier, *figures in fetch(statement)}
     summary = population_summary(view)
     aged = float(summary["aged_60"].iloc[0]) if not summary.empty else None
     ind = indicator(OCCUPANCY)
-    grouped = homes.groupby("tier").agg(institutions=("id", "count"), beds=("beds", "sum"),
-                                        occupied=("occupied", "sum"), covers=("covers_population", "sum"))
-    frame = grouped.reindex(list(TIERS)).fillna(0).astype("int64").reset_index()
-    frame["occupancy"] = (ind.factor * frame["occupied"] / frame["beds"].where(frame["beds"] > 0)).round(1)
-    frame["level"] = [ind.level_of(v) if pd.notna(v) else 0 for v in frame["occupancy"]]
-    # care homes serve their residents, not an area: no coverage
-    frame["coverage"] = [round(min(100.0, 100 * c / aged), 1) if aged and t != "nursing_home" else None
-                         for t, c in zip(frame["tier"], frame["covers"])]
-    frame["name"] = [_label("tier", t, view.lang) for t in frame["tier"]]
-    return frame[["tier", "name", "institutions", "beds", "occupied", "occupancy", "level", "covers", "coverage"]]
+    rows = []
+    for tier in TIERS:
+        institutions_, beds, occupied, covers = counts.get(tier, [0, 0, 0, 0])
+        occupancy = _rounded(ind.factor * occupied / beds, 1) if beds > 0 else math.nan
+        # care homes serve their residents, not an area: no coverage
+        coverage = round(min(100.0, 100 * covers / aged), 1) if aged and tier != "nursing_home" else None
+        rows.append((tier, _label("tier", tier, view.lang), institutions_, beds, occupied, occupancy,
+                     ind.level_of(occupancy) if not math.isnan(occupancy) else 0, covers, coverage))
+    return _frame(rows, ["tier", "name", "institutions", "beds", "occupied", "occupancy", "level", "covers",
+                         "coverage"])
 
 
 # ---------------------------------------------------------------------------------- home care
+def _home_care_sums(view: ViewState, periods: list[tuple[date, date]], by_kind: bool, grain: str | None = None):
+    """Home-care services of the view's counties (and chosen kinds, filter `service`) summed per
+    period and kind or bucket (`grain`): rows (period number, kind or bucket, services), one range
+    sum per period in one statement."""
+    params = {"counties": counties_under(view.region), "kinds": list(view.filter_values("service"))}
+    for number, (start, end) in enumerate(periods):
+        params[f"start_{number}"], params[f"end_{number}"] = start, end
+    statement = _home_care_statement(len(periods), by_kind, grain, bool(params["kinds"]), dialect_name())
+    rows = fetch(statement, params=params)
+    if by_kind or grain == "day":
+        return rows
+    return _in_buckets(rows, grain)
+
+
+def _in_buckets(rows: list[tuple], grain: str) -> list[tuple]:
+    """Rows (period number, day, sums…) summed into rows (period number, week or month label,
+    sums…), in the order of their first day."""
+    buckets: dict[tuple, list] = {}
+    for number, day, *sums in rows:
+        key = (number, bucket_label(as_date(day), grain))
+        total = buckets.get(key)
+        if total is None:
+            buckets[key] = list(sums)
+        else:
+            for i, value in enumerate(sums):
+                total[i] += value
+    return [(*key, *sums) for key, sums in buckets.items()]
+
+
+@functools.lru_cache(maxsize=64)
+def _home_care_statement(periods: int, by_kind: bool, grain: str | None, kinds: bool, dialect: str):
+    """The statement of `_home_care_sums`, built once per shape (parameters counties, kinds,
+    start_<n>, end_<n>). Weeks and months are summed from days in Python (`_in_buckets`)."""
+    key = H.c.kind if by_kind else H.c.day
+    parts = []
+    for number in range(periods):
+        where = [H.c.adcode.in_(bindparam("counties", expanding=True)),
+                 H.c.day.between(bindparam(f"start_{number}", type_=Date), bindparam(f"end_{number}", type_=Date))]
+        if kinds:
+            where.append(H.c.kind.in_(bindparam("kinds", expanding=True)))
+        parts.append(select(literal_column(str(number)), key, func.sum(H.c.services)).where(*where).group_by(key))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
 @cached
 def services_by_kind(view: ViewState) -> pd.DataFrame:
     """Home-care services of the range by kind, with the same period last year
     (columns kind, name, services, last_year, change (%)), the most used first."""
-    counties = counties_under(view.region)
-    periods = {"services": (view.start, view.end), "last_year": view.same_period_last_year()}
-    parts = []
-    for label, (start, end) in periods.items():
-        part = read(select(H.c.kind, func.sum(H.c.services).label(label))
-                    .where(H.c.adcode.in_(counties), H.c.day >= start, H.c.day <= end).group_by(H.c.kind))
-        parts.append(part.set_index("kind")[label])
-    frame = pd.concat(parts, axis=1).reindex(list(SERVICE_KINDS)).reset_index(names="kind")
-    frame["services"] = frame["services"].fillna(0).astype("int64")
-    frame["change"] = ((frame["services"] - frame["last_year"]) / frame["last_year"].where(frame["last_year"] > 0)
-                       * 100).round(1)
-    frame["name"] = [_label("service", k, view.lang) for k in frame["kind"]]
-    frame = frame[["kind", "name", "services", "last_year", "change"]]
-    return frame.sort_values(["services", "kind"], ascending=[False, True]).reset_index(drop=True)
+    sums: list[dict] = [{}, {}]
+    for number, kind, services in _home_care_sums(view.clear_filters(), [(view.start, view.end),
+                                                                         view.same_period_last_year()], True):
+        sums[int(number)][kind] = services
+    current, last_year = sums
+    rows = []
+    for kind in SERVICE_KINDS:
+        services, before = current.get(kind, 0), last_year.get(kind, math.nan)
+        change = _rounded((services - before) / before * 100, 1) if before > 0 else math.nan
+        rows.append((kind, _label("service", kind, view.lang), services, before, change))
+    rows.sort(key=lambda row: (-row[2], row[0]))
+    frame = _frame(rows, ["kind", "name", "services", "last_year", "change"])
+    if not last_year:  # nothing to compare with: columns of objects, as a frame of no rows joined gives them
+        frame = frame.astype({"last_year": object, "change": object})
+    return frame
 
 
 @cached
 def services_trend(view: ViewState) -> pd.DataFrame:
     """Home-care services over the range with the same period last year (filter: service);
     columns bucket, value, last_year."""
-    counties = counties_under(view.region)
-    kinds = view.filter_values("service")
     grain = grain_for(view.start, view.end)
-    bucket = bucket_expression(H.c.day, grain).label("bucket")
-    parts = []
-    for label, (start, end) in (("value", (view.start, view.end)), ("last_year", view.same_period_last_year())):
-        statement = (select(bucket, func.sum(H.c.services).label(label))
-                     .where(H.c.adcode.in_(counties), H.c.day >= start, H.c.day <= end).group_by(bucket))
-        if kinds:
-            statement = statement.where(H.c.kind.in_(kinds))
-        parts.append(read(statement))
-    return align_last_year(parts[0], parts[1], grain)
+    parts: list[list] = [[], []]
+    for number, bucket, services in _home_care_sums(view, [(view.start, view.end), view.same_period_last_year()],
+                                                    False, grain):
+        parts[int(number)].append((bucket, services))
+    return align_last_year(_frame(parts[0], ["bucket", "value"]), _frame(parts[1], ["bucket", "last_year"]), grain)
 
 
 # ---------------------------------------------------------------------------------- device calls
@@ -193,22 +268,24 @@ def calls_by_kind(view: ViewState) -> pd.DataFrame:
     """Device calls of the range by kind (一键呼叫, 跌倒报警) and by how long the response took,
     banded by the catalogue thresholds of eldercare.response_seconds (level 0 = within the first).
 
-    Columns kind, name, level, calls, seconds; plus per kind: total, mean_response.
-    """
+    Columns kind, level, calls, seconds, total, mean_response (per kind), name."""
     level = _response_level().label("level")
-    frame = read(select(D.c.kind, level, func.count().label("calls"),
-                        func.sum(D.c.response_seconds).label("seconds"))
+    rows = fetch(select(D.c.kind, level, func.count(), func.sum(D.c.response_seconds))
                  .where(*_call_conditions(view, counties_under(view.region), view.start, view.end))
                  .group_by(D.c.kind, level))
-    if frame.empty:
-        return frame
-    totals = frame.groupby("kind")[["calls", "seconds"]].sum()
-    frame["level"] = frame["level"].astype(int)
-    frame["total"] = frame["kind"].map(totals["calls"])
-    frame["mean_response"] = frame["kind"].map((totals["seconds"] / totals["calls"]).round(1))
-    frame["name"] = [_label("call", k, view.lang) for k in frame["kind"]]
-    frame["order"] = frame["kind"].map({k: i for i, k in enumerate(CALL_KINDS)})
-    return frame.sort_values(["order", "level"]).drop(columns="order").reset_index(drop=True)
+    columns = ["kind", "level", "calls", "seconds"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    totals: dict[str, list[int]] = {}
+    for kind, _, calls, seconds in rows:
+        total = totals.setdefault(kind, [0, 0])
+        total[0] += calls
+        total[1] += seconds
+    order = {kind: i for i, kind in enumerate(CALL_KINDS)}
+    rows = sorted(rows, key=lambda row: (row[0] not in order, order.get(row[0], 0), int(row[1])))
+    return _frame([(kind, int(level), calls, seconds, totals[kind][0], _rounded(totals[kind][1] / totals[kind][0], 1),
+                    _label("call", kind, view.lang)) for kind, level, calls, seconds in rows],
+                  columns + ["total", "mean_response", "name"])
 
 
 @cached
@@ -216,20 +293,22 @@ def calls_trend(view: ViewState) -> pd.DataFrame:
     """Device calls and their mean response time over the range (filter: call);
     columns bucket, calls, mean_response, level (of the mean by the catalogue thresholds)."""
     grain = grain_for(view.start, view.end)
-    bucket = bucket_expression(D.c.ts, grain) if grain != "day" else date_expression(D.c.ts)
-    bucket = bucket.label("bucket")
-    frame = read(select(bucket, func.count().label("calls"), func.sum(D.c.response_seconds).label("seconds"))
+    day = date_expression(D.c.ts)
+    rows = fetch(select(day, func.count(), func.sum(D.c.response_seconds))
                  .where(*_call_conditions(view, counties_under(view.region), view.start, view.end))
-                 .group_by(bucket))
-    if frame.empty:
-        return frame
+                 .group_by(day))
+    if grain != "day":  # days summed into weeks or months: cheaper than labelling every call in SQL
+        rows = [row[1:] for row in _in_buckets([(0, *row) for row in rows], grain)]
+    if not rows:
+        return pd.DataFrame(columns=["bucket", "calls", "seconds"])
     ind = indicator(RESPONSE)
-    frame["mean_response"] = (frame["seconds"] / frame["calls"]).round(1)
-    frame["level"] = [ind.level_of(v) for v in frame["mean_response"]]
+    rows = sorted((bucket, calls, _rounded(seconds / calls, 1)) for bucket, calls, seconds in rows)
+    frame = _frame([(bucket, calls, mean, ind.level_of(mean)) for bucket, calls, mean in rows],
+                   ["bucket", "calls", "mean_response", "level"])
     if grain == "day":
         frame["bucket"] = pd.to_datetime(frame["bucket"])
     frame.attrs["grain"] = grain
-    return frame[["bucket", "calls", "mean_response", "level"]].sort_values("bucket").reset_index(drop=True)
+    return frame
 
 
 @cached
@@ -238,21 +317,24 @@ def response_by_region(view: ViewState) -> pd.DataFrame:
     columns adcode, name, calls, mean_response, level, selected; the slowest first."""
     regions, selected = ranking_regions(view.region, view.scope)
     owner = {county: region for region in regions for county in counties_under(region)}
-    frame = read(select(D.c.adcode, func.count().label("calls"), func.sum(D.c.response_seconds).label("seconds"))
-                 .where(*_call_conditions(view, list(owner), view.start, view.end)).group_by(D.c.adcode))
-    frame["adcode"] = frame["adcode"].map(owner)
-    frame = frame.groupby("adcode", as_index=False)[["calls", "seconds"]].sum()
-    frame = pd.DataFrame({"adcode": regions}).merge(frame, on="adcode", how="left")
-    frame["calls"] = frame["calls"].fillna(0).astype("int64")
-    frame["mean_response"] = (frame["seconds"] / frame["calls"].where(frame["calls"] > 0)).round(1)
+    sums = {region: [0, 0] for region in regions}
+    for adcode, calls, seconds in fetch(
+            select(D.c.adcode, func.count(), func.sum(D.c.response_seconds))
+            .where(*_call_conditions(view, list(owner), view.start, view.end)).group_by(D.c.adcode)):
+        total = sums[owner[adcode]]
+        total[0] += calls
+        total[1] += seconds
     ind = indicator(RESPONSE)
-    frame["level"] = [ind.level_of(v) if pd.notna(v) else 0 for v in frame["mean_response"]]
-    frame["name"] = frame["adcode"].map(region_names(view.lang))
-    frame["selected"] = frame["adcode"] == selected
-    frame = frame[["adcode", "name", "calls", "mean_response", "level", "selected"]]
-    return frame.sort_values(["mean_response", "adcode"], ascending=[False, True], na_position="last") \
-        .reset_index(drop=True)
-
+    names = region_names(view.lang)
+    rows = []
+    for region in regions:
+        calls, seconds = sums[region]
+        mean = _rounded(seconds / calls, 1) if calls > 0 else math.nan
+        rows.append((region, names.get(region, math.nan), calls, mean, ind.level_of(mean) if calls > 0 else 0,
+                     region == selected))
+    rows.sort(key=lambda row: row[0])  # ties of the mean: the smaller code first
+    rows = sorted_by(rows, lambda row: row[3], ascending=False)
+    return _frame(rows, ["adcode", "name", "calls", "mean_response", "level", "selected"])
 
 
 # ---------------------------------------------------------------------------------- headline figures
@@ -261,6 +343,7 @@ KPI_INDICATORS = ("eldercare.ageing_rate", "eldercare.bed_occupancy", "eldercare
 
 
 @cached
+@on_one_connection
 def kpis(view: ViewState) -> pd.DataFrame:
     """The headline figures: residents aged 60+ and 80+ in the range's year with the change on the
     year before (keys aged_60, aged_80), and the catalogue indicators with their changes vs the

@@ -2,131 +2,140 @@
 
 KPI cards, trend charts, county rankings and the county map of every cockpit are these few
 functions applied to different indicator codes. Aggregation follows the catalogue's time_agg rule
-and runs in SQL: the database returns the few sums it needs, `_finish` applies the rule.
+and runs in SQL: the database returns the few sums it needs, `_rule_value` applies the rule.
 """
 from __future__ import annotations
 
+import functools
+import math
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Date, Float, bindparam, cast, func, literal_column, null, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import DIMENSIONS, Indicator, catalogue, indicator
 from data.models import RegionDaily
-from data.queries.common import bucket_expression, child_codes, grain_for, read, region_names
+from data.queries.common import (as_date, bucket_expression, child_codes, dialect_name, fetch, grain_for,
+                                 region_names, scalar, shared_connection)
 from data.regions import region_tree
 
 T = RegionDaily.__table__
 
 
-def _sums():
-    value = T.c.value
-    return [
-        func.sum(value).label("s_value"),
-        func.avg(value).label("avg_value"),
-        func.max(value).label("max_value"),
-        func.sum(value * T.c.weight).label("s_weighted"),
-        func.sum(T.c.weight).label("s_weight"),
-        func.sum(T.c.numerator).label("s_num"),
-        func.sum(T.c.denominator).label("s_den"),
-        func.max(T.c.day).label("last_day"),
-    ]
+def _rule_sums(rule: str) -> tuple:
+    """The three sums a time_agg rule is finished from (`_rule_value`), NULL where it needs fewer.
+    'last' reads its last day's value with a join instead (`_statement`)."""
+    value, none = T.c.value, cast(null(), Float)
+    if rule == "sum":
+        return func.sum(value), none, none
+    if rule == "mean":
+        return func.avg(value), none, none
+    if rule == "max":
+        return func.max(value), none, none
+    if rule == "weighted_mean":
+        return func.sum(value * T.c.weight), func.sum(T.c.weight), func.avg(value)
+    if rule == "ratio":
+        return func.sum(T.c.numerator), func.sum(T.c.denominator), none
+    raise ValueError(f"unknown time aggregation '{rule}'")
 
 
-def _finish(frame: pd.DataFrame) -> pd.Series:
-    """Apply each row's indicator time_agg rule to the sums the database returned (vectorised).
+def _rule_value(ind: Indicator, first, second, third) -> float | None:
+    """An indicator's value over a group of days from the sums `_rule_sums` had the database return,
+    by its catalogue time_agg rule; None when undefined (no data, a zero denominator)."""
+    rule, first = ind.time_agg, _number(first)
+    if rule == "weighted_mean":  # Σ(value·weight) / Σweight, or the plain mean without weight
+        weight = _number(second)
+        value = first / weight if weight > 0 else math.nan
+        if math.isnan(value):
+            value = _number(third)
+    elif rule == "ratio":
+        den = _number(second)
+        value = ind.factor * first / den if den != 0 and not math.isnan(den) else math.nan
+    else:  # sum, mean, max, last: the value itself
+        value = first
+    return None if math.isnan(value) else value
 
-    On NumPy arrays: pandas compares its Arrow-backed strings a millisecond at a time, which made
-    this step cost more than the query on small frames."""
-    cat = catalogue()
-    rows = [cat[code] for code in frame["indicator"]]
-    rules = np.array([ind.time_agg for ind in rows], dtype=object)
-    factors = np.array([ind.factor for ind in rows], dtype=float)
 
-    def numbers(column: str) -> np.ndarray:
-        if column not in frame:
-            return np.full(len(frame), np.nan)
-        return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _number(value) -> float:
+    return math.nan if value is None else float(value)
 
-    den, weight, mean = numbers("s_den"), numbers("s_weight"), numbers("avg_value")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weighted = numbers("s_weighted") / np.where(weight > 0, weight, np.nan)
-        ratio = factors * numbers("s_num") / np.where(den != 0, den, np.nan)
-    values = {
-        "sum": numbers("s_value"),
-        "mean": mean,
-        "max": numbers("max_value"),
-        "last": numbers("last_value"),
-        "weighted_mean": np.where(np.isnan(weighted), mean, weighted),
-        "ratio": ratio,
-    }
-    result = np.full(len(frame), np.nan)
-    for rule, column in values.items():
-        mask = rules == rule
-        result[mask] = column[mask]
-    result[frame["last_day"].isna().to_numpy()] = np.nan
-    result = pd.Series(result, index=frame.index)
-    return result.astype(object).where(result.notna(), None)
+
+@functools.lru_cache(maxsize=512)
+def _statement(rules: tuple[str, ...], periods: int, by: str | None, dialect: str):
+    """The SELECT of `period_values` for indicators of these time_agg rules over this many periods,
+    built once per shape (building it costs more than running it on small ranges): bind parameters
+    codes_<rule> (list), adcodes (list), start_<n> and end_<n> (dates). Each row is (indicator,
+    adcode, [bucket], period number, three sums)."""
+    adcodes = T.c.adcode.in_(bindparam("adcodes", expanding=True))
+    codes = {rule: T.c.indicator.in_(bindparam(f"codes_{rule}", expanding=True)) for rule in rules}
+    keys = [T.c.indicator, T.c.adcode] + ([bucket_expression(T.c.day, by)] if by else [])
+    none = cast(null(), Float)
+    parts = []
+    for number in range(periods):
+        days = T.c.day.between(bindparam(f"start_{number}", type_=Date), bindparam(f"end_{number}", type_=Date))
+        period = literal_column(str(number))
+        for rule in rules:
+            where = (codes[rule], adcodes, days)
+            if rule != "last":
+                parts.append(select(*keys, period, *_rule_sums(rule)).where(*where).group_by(*keys))
+                continue
+            # the value of the latest day of each group: the group's last day, joined back to its row
+            last = (select(*[key.label(f"k{i}") for i, key in enumerate(keys)], func.max(T.c.day).label("last_day"))
+                    .where(*where).group_by(*keys).subquery())
+            parts.append(select(last.c.k0, last.c.k1, *([last.c.k2] if by else []), period, T.c.value, none, none)
+                         .join_from(last, T, (T.c.indicator == last.c.k0) & (T.c.adcode == last.c.k1)
+                                    & (T.c.day == last.c.last_day)))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def period_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple[date, date]],
+                  by: str | None = None, url: str | None = None) -> dict[tuple, float | None]:
+    """Aggregated value of each indicator × region × period (× bucket when by='day'|'week'|'month'),
+    keyed (indicator, adcode, period[, bucket]); a group without any row is absent.
+
+    One statement, whatever the periods (overlapping or not): a UNION ALL of one plain range
+    aggregate per period and time_agg rule, so the database reads each period's days through an
+    index and computes only the sums the rule needs (a conditional sum per period would evaluate
+    every sum for every row and period: several times slower on SQLite)."""
+    if not codes or not adcodes or not periods:
+        return {}
+    inds = {code: indicator(code) for code in codes}
+    by_rule: dict[str, list[str]] = {}
+    for code, ind in inds.items():
+        by_rule.setdefault(ind.time_agg, []).append(code)
+    labels = list(periods)
+    params = {"adcodes": list(adcodes)}
+    params.update({f"codes_{rule}": rule_codes for rule, rule_codes in by_rule.items()})
+    for number, label in enumerate(labels):
+        params[f"start_{number}"], params[f"end_{number}"] = periods[label]
+    statement = _statement(tuple(by_rule), len(labels), by, dialect_name(url))
+    values = {}
+    for row in fetch(statement, url, params):
+        if by:
+            code, adcode, bucket, number, first, second, third = row
+            key = (code, adcode, labels[int(number)], bucket)
+        else:
+            code, adcode, number, first, second, third = row
+            key = (code, adcode, labels[int(number)])
+        values[key] = _rule_value(inds[code], first, second, third)
+    return values
 
 
 def indicator_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple[date, date]],
                      by: str | None = None, url: str | None = None) -> pd.DataFrame:
     """Aggregated value of each indicator × region × period (× bucket when by='day'|'week'|'month').
 
-    Returns columns indicator, adcode, period, [bucket], value.
-    """
-    if not codes or not adcodes:
-        return pd.DataFrame(columns=["indicator", "adcode", "period", "value"])
-    groups = _disjoint_groups(periods)
-    if len(groups) > 1:
-        return pd.concat([indicator_values(codes, adcodes, group, by, url) for group in groups], ignore_index=True)
-    period_label = case(
-        *[(T.c.day.between(start, end), literal(label)) for label, (start, end) in periods.items()],
-        else_=literal(None),
-    ).label("period")
-    in_any = or_(*[T.c.day.between(start, end) for start, end in periods.values()])
-    group = [T.c.indicator, T.c.adcode, period_label]
-    if by:
-        group.append(bucket_expression(T.c.day, by).label("bucket"))
-    statement = (select(*group, *_sums())
-                 .where(T.c.indicator.in_(codes), T.c.adcode.in_(adcodes), in_any)
-                 .group_by(*group))
-    frame = read(statement, url)
-    last_codes = [c for c in codes if indicator(c).time_agg == "last"]
-    if last_codes and not frame.empty:
-        frame = _attach_last_values(frame, last_codes, url)
-    frame["value"] = _finish(frame) if not frame.empty else []
-    keep = ["indicator", "adcode", "period"] + (["bucket"] if by else []) + ["value"]
-    return frame[keep]
-
-
-def _disjoint_groups(periods: dict[str, tuple[date, date]]) -> list[dict[str, tuple[date, date]]]:
-    """The periods in as few groups as possible of periods that do not overlap: one SELECT labels
-    each day with one period only, so overlapping periods (本年 against its previous 329 days and
-    against last year's) need a SELECT each."""
-    groups: list[dict[str, tuple[date, date]]] = []
-    for label, span in sorted(periods.items(), key=lambda item: item[1]):
-        for group in groups:
-            if all(span[0] > other[1] or span[1] < other[0] for other in group.values()):
-                group[label] = span
-                break
-        else:
-            groups.append({label: span})
-    return groups
-
-
-def _attach_last_values(frame: pd.DataFrame, codes: list[str], url: str | None) -> pd.DataFrame:
-    """For 'last' indicators: the value on the latest day of each group (few rows: one per group)."""
-    wanted = frame[frame["indicator"].isin(codes)]
-    keys = list({(r.indicator, r.adcode, r.last_day) for r in wanted.itertuples()})
-    rows = read(select(T.c.indicator, T.c.adcode, T.c.day, T.c.value)
-                .where(or_(*[and_(T.c.indicator == i, T.c.adcode == a, T.c.day == d) for i, a, d in keys])), url)
-    lookup = {(r.indicator, r.adcode, r.day): r.value for r in rows.itertuples()}
-    frame = frame.copy()
-    frame["last_value"] = [lookup.get((r.indicator, r.adcode, r.last_day)) for r in frame.itertuples()]
+    Returns columns indicator, adcode, period, [bucket], value (None where undefined)."""
+    values = period_values(codes, adcodes, periods, by, url)
+    columns = ["indicator", "adcode", "period"] + (["bucket"] if by else [])
+    if not values:
+        return pd.DataFrame(columns=columns + ["value"])
+    keys = list(values)
+    frame = pd.DataFrame(keys, columns=columns)
+    frame["value"] = pd.Series(list(values.values()), dtype=object)
     return frame
 
 
@@ -146,18 +155,17 @@ def kpis(view: ViewState, codes: tuple[str, ...]) -> pd.DataFrame:
     """Headline figures: value for the range, change vs previous period and vs same period last year,
     warning level from the catalogue thresholds."""
     periods = comparison_periods(view)
-    first = first_data_day()
-    if first is not None:  # a period the data do not fully cover compares nothing (no false +2684 %)
-        periods = {label: span for label, span in periods.items() if label == "current" or span[0] >= first}
-    values = indicator_values(list(codes), [view.region], periods)
-    by_code = {code: part.set_index("period")["value"] for code, part in values.groupby("indicator")}
+    with shared_connection():
+        first = first_data_day()
+        if first is not None:  # a period the data do not fully cover compares nothing (no false +2684 %)
+            periods = {label: span for label, span in periods.items() if label == "current" or span[0] >= first}
+        values = period_values(list(codes), [view.region], periods)
     rows = []
     for code in codes:
         ind = indicator(code)
-        mine = by_code.get(code, pd.Series(dtype=object))
-        current = mine.get("current")
-        previous = mine.get("previous")
-        last_year = mine.get("last_year")
+        current = values.get((code, view.region, "current"))
+        previous = values.get((code, view.region, "previous"))
+        last_year = values.get((code, view.region, "last_year"))
         rows.append({
             "indicator": code, "value": current, "previous": previous, "last_year": last_year,
             "change_prev": _change(current, previous), "change_yoy": _change(current, last_year),
@@ -171,23 +179,29 @@ def trend(view: ViewState, code: str, grain: str | None = None) -> pd.DataFrame:
     """The indicator over the range for the view's region, with the same period last year
     aligned bucket by bucket (columns bucket, value, last_year)."""
     grain = grain or grain_for(view.start, view.end)
-    ly_start, ly_end = view.same_period_last_year()
-    frame = indicator_values([code], [view.region], {"current": (view.start, view.end),
-                                                      "last_year": (ly_start, ly_end)}, by=grain)
-    current = frame[frame["period"] == "current"][["bucket", "value"]]
-    previous = frame[frame["period"] == "last_year"][["bucket", "value"]].copy()
-    previous["bucket"] = [_shift_bucket(b, grain) for b in previous["bucket"]]
-    merged = current.merge(previous.rename(columns={"value": "last_year"}), on="bucket", how="left")
-    merged = merged.sort_values("bucket").reset_index(drop=True)
+    values = period_values([code], [view.region], {"current": (view.start, view.end),
+                                                   "last_year": view.same_period_last_year()}, by=grain)
+    last_year: dict[object, list] = {}
+    for (_, _, period, bucket), value in values.items():
+        if period == "last_year":
+            last_year.setdefault(_shift_bucket(bucket, grain), []).append(value)
+    rows = []  # a left join of this period's buckets with last year's, shifted a year on
+    for (_, _, period, bucket), value in values.items():
+        if period == "current":
+            rows += [(bucket, value, before) for before in last_year.get(bucket, [math.nan])]
+    rows.sort(key=lambda row: row[0])
+    frame = pd.DataFrame({"bucket": [row[0] for row in rows],
+                          "value": pd.Series([row[1] for row in rows], dtype=object),
+                          "last_year": pd.Series([row[2] for row in rows], dtype=object)})
     if grain == "day":
-        merged["bucket"] = pd.to_datetime(merged["bucket"])
-    merged.attrs["grain"] = grain
-    return merged
+        frame["bucket"] = pd.to_datetime(frame["bucket"])
+    frame.attrs["grain"] = grain
+    return frame
 
 
 def _shift_bucket(bucket, grain: str):
     if grain == "day":
-        day = pd.Timestamp(bucket).date()
+        day = as_date(bucket)
         try:
             return day.replace(year=day.year + 1)
         except ValueError:
@@ -209,19 +223,34 @@ def ranking_regions(adcode: str, scope: str = "") -> tuple[list[str], str | None
     return child_codes(adcode), None
 
 
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def sorted_by(items: list, value, ascending: bool) -> list:
+    """Items in the order of their value (missing ones last), ties kept in their order: what
+    pandas' sort_values(na_position='last') gives on a few rows, without building a frame."""
+    present = [item for item in items if not _is_missing(value(item))]
+    missing = [item for item in items if _is_missing(value(item))]
+    return sorted(present, key=value, reverse=not ascending) + missing
+
+
 @cached
 def ranking(view: ViewState, code: str, lang: str = "zh") -> pd.DataFrame:
-    """The indicator per county (columns adcode, name, value, level, selected), best first."""
+    """The indicator per county (columns adcode, value, name, level, selected), best first."""
     regions, selected = ranking_regions(view.region, view.scope)
-    frame = indicator_values([code], regions, {"current": (view.start, view.end)})
+    values = period_values([code], regions, {"current": (view.start, view.end)})
     ind = indicator(code)
     names = region_names(lang)
-    frame = pd.DataFrame({"adcode": regions}).merge(frame[["adcode", "value"]], on="adcode", how="left")
-    frame["name"] = frame["adcode"].map(names)
-    frame["level"] = [ind.level_of(v) if ind.time_agg != "sum" and pd.notna(v) else 0 for v in frame["value"]]
-    frame["selected"] = frame["adcode"] == selected
-    ascending = ind.direction == "lower_better"
-    return frame.sort_values("value", ascending=ascending, na_position="last").reset_index(drop=True)
+    rows = [(adcode, values.get((code, adcode, "current"), math.nan)) for adcode in regions]
+    rows = sorted_by(rows, lambda row: row[1], ascending=ind.direction == "lower_better")
+    return pd.DataFrame({
+        "adcode": [adcode for adcode, _ in rows],
+        "value": pd.Series([value for _, value in rows], dtype=object),
+        "name": [names.get(adcode, math.nan) for adcode, _ in rows],
+        "level": [ind.level_of(v) if ind.time_agg != "sum" and not _is_missing(v) else 0 for _, v in rows],
+        "selected": [adcode == selected for adcode, _ in rows],
+    })
 
 
 @cached
@@ -238,51 +267,56 @@ def dimension_scores(view: ViewState, lang: str = "zh") -> pd.DataFrame:
         if ind.dimension and ind.grain == "region_day":
             by_dimension[ind.dimension].append(ind)
     codes = [i.code for inds in by_dimension.values() for i in inds]
-    values = indicator_values(codes, regions, {"current": (view.start, view.end)})
-    # one table county × indicator, rather than filtering the long frame once per indicator
-    table = (values.assign(value=pd.to_numeric(values["value"], errors="coerce"))
-             .pivot(index="adcode", columns="indicator", values="value")
-             .reindex(index=regions, columns=codes))
+    values = period_values(codes, regions, {"current": (view.start, view.end)})
     names = region_names(lang)
     rows = []
-    for dimension, inds in by_dimension.items():
-        per_indicator = []
-        for ind in inds:
-            series = table[ind.code]
-            if ind.time_agg == "sum":  # compare sizes fairly: per county, relative to the mean
-                series = series / (series.mean() or 1)
-            low, high = series.min(), series.max()
-            if pd.isna(low) or high == low:
-                score = pd.Series(50.0, index=regions)
-            else:
-                score = (series - low) / (high - low) * 100
-                if ind.direction == "lower_better":
-                    score = 100 - score
-            per_indicator.append(score)
-        if not per_indicator:
-            continue
-        mean_score = pd.concat(per_indicator, axis=1).mean(axis=1)
-        for adcode in regions:
-            rows.append({"adcode": adcode, "name": names.get(adcode, adcode), "dimension": dimension,
-                         "score": round(float(mean_score.get(adcode, 50.0)), 1), "selected": adcode == selected})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for dimension, inds in by_dimension.items():
+            scores = []  # one array over the regions per indicator
+            for ind in inds:
+                series = np.array([_number(values.get((ind.code, adcode, "current"))) for adcode in regions])
+                if ind.time_agg == "sum":  # compare sizes fairly: per county, relative to the mean
+                    series = series / (_nan_mean(series) or 1)
+                present = series[~np.isnan(series)]
+                low, high = (present.min(), present.max()) if len(present) else (math.nan, math.nan)
+                if math.isnan(low) or high == low:
+                    score = np.full(len(regions), 50.0)
+                else:
+                    score = (series - low) / (high - low) * 100
+                    if ind.direction == "lower_better":
+                        score = 100 - score
+                scores.append(score)
+            if not scores:
+                continue
+            table = np.column_stack(scores)
+            counted = (~np.isnan(table)).sum(axis=1)
+            mean_score = np.where(counted > 0, np.where(np.isnan(table), 0.0, table).sum(axis=1) / counted, math.nan)
+            for adcode, score in zip(regions, mean_score):
+                rows.append({"adcode": adcode, "name": names.get(adcode, adcode), "dimension": dimension,
+                             "score": round(float(score), 1), "selected": adcode == selected})
     return pd.DataFrame(rows)
+
+
+def _nan_mean(values: np.ndarray) -> float:
+    """The mean of the values that are not NaN (NaN when none is), as pandas' Series.mean gives it."""
+    counted = int((~np.isnan(values)).sum())
+    return float(np.where(np.isnan(values), 0.0, values).sum() / counted) if counted else math.nan
 
 
 def first_data_day() -> date | None:
     """The first day the topic tables hold (data_meta 'first_day')."""
     from data.models import DataMeta
 
-    frame = read(select(DataMeta.value).where(DataMeta.key == "first_day"))
-    return date.fromisoformat(frame.iloc[0, 0]) if not frame.empty and frame.iloc[0, 0] else None
+    value = scalar(select(DataMeta.value).where(DataMeta.key == "first_day"))
+    return date.fromisoformat(value) if value else None
 
 
 def latest_day(code: str | None = None) -> date | None:
     statement = select(func.max(T.c.day))
     if code:
         statement = statement.where(T.c.indicator == code)
-    frame = read(statement)
-    value = frame.iloc[0, 0] if not frame.empty else None
-    return pd.Timestamp(value).date() if value is not None and not pd.isna(value) else None
+    value = scalar(statement)
+    return as_date(value) if value is not None else None
 
 
 def days_between(start: date, end: date) -> list[date]:

@@ -10,27 +10,29 @@ the holiday comparison count the arrivals at those spots instead of all visitors
 """
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, bindparam, func, literal_column, select, type_coerce, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import indicator
 from data.generator.calendar import HOLIDAYS, Holiday, holidays_between
 from data.generator.vocab import PROFILE_BUCKETS
-from data.models import DataMeta, RegionDaily, ScenicSpot, SpotHourly, VisitorOriginDaily, VisitorProfileDaily
-from data.queries.common import align_last_year, counties_under, date_expression, day_bounds, read
-from data.queries.indicators import trend
+from data.models import DataMeta, ScenicSpot, SpotHourly, VisitorOriginDaily, VisitorProfileDaily
+from data.queries.common import (align_last_year, counties_under, date_expression, day_bounds, dialect_name,
+                                 fetch, on_one_connection, read, shared_connection)
+from data.queries.indicators import period_values, trend
 
 SPOT_LOAD = "tourism.spot_load"
 VISITORS = "tourism.visitors"
 REVENUE = "tourism.revenue"
 # What the visitor trend counts: all visitors of the region, or the arrivals at the selected spots.
 MEASURE_VISITORS, MEASURE_SPOTS = "visitors", "spot_arrivals"
-REGION = RegionDaily.__table__
 SPOT = ScenicSpot.__table__
 HOURLY = SpotHourly.__table__
 ORIGIN = VisitorOriginDaily.__table__
@@ -54,8 +56,7 @@ def _spots_in_region(view: ViewState):
 def data_span() -> tuple[date | None, datetime | None]:
     """The first day with data, and when the data were last updated (that day is complete only up
     to then). A comparison reaching before the first day has nothing to compare with."""
-    rows = dict(read(select(DataMeta.key, DataMeta.value)
-                     .where(DataMeta.key.in_(["first_day", "updated_at"]))).itertuples(index=False))
+    rows = dict(fetch(select(DataMeta.key, DataMeta.value).where(DataMeta.key.in_(["first_day", "updated_at"]))))
     first = date.fromisoformat(rows["first_day"]) if rows.get("first_day") else None
     updated = datetime.fromisoformat(rows["updated_at"]) if rows.get("updated_at") else None
     return first, updated
@@ -70,31 +71,15 @@ def _change(current: float | None, base: float | None) -> float | None:
 # ------------------------------------------------------------------------------------- headlines
 def _region_span_sums(view: ViewState, spans) -> dict[tuple[str, tuple[date, date]], float | None]:
     """Visitors and revenue of the view's region summed over each (first, last) day span, by
-    (indicator, span); None for a span without data. Spans may overlap (today, this month, this
-    year), so each is its own conditional sum in one statement. Both indicators add up over days
-    (catalogue time_agg sum)."""
+    (indicator, span); absent or None for a span without data. Spans may overlap (today, this
+    month, this year): each is a range sum of its own in one statement
+    (indicators.period_values). Both indicators add up over days (catalogue time_agg sum)."""
     for code in (VISITORS, REVENUE):
         if indicator(code).time_agg != "sum":
             raise ValueError(f"{code} must add up over days to be summed over spans")
     spans = list(dict.fromkeys(spans))
-    sums = [func.sum(case((REGION.c.day.between(*span), REGION.c.value))).label(f"span_{i}")
-            for i, span in enumerate(spans)]
-    statement = (select(REGION.c.indicator, *sums)
-                 .where(REGION.c.indicator.in_([VISITORS, REVENUE]), REGION.c.adcode == view.region,
-                        REGION.c.day.between(min(s for s, _ in spans), max(e for _, e in spans)))
-                 .group_by(REGION.c.indicator))
-    out: dict[tuple[str, tuple[date, date]], float | None] = {}
-    for row in read(statement).to_dict("records"):
-        for i, span in enumerate(spans):
-            value = row[f"span_{i}"]
-            out[(row["indicator"], span)] = None if value is None or pd.isna(value) else float(value)
-    return out
-
-
-def _span_total(series: pd.Series, start: date, end: date) -> float | None:
-    """The sum of a daily series over [start, end]; None when no day of the span has data."""
-    inside = series[(series.index >= start) & (series.index <= end)].dropna()
-    return float(inside.sum()) if len(inside) else None
+    values = period_values([VISITORS, REVENUE], [view.region], {i: span for i, span in enumerate(spans)})
+    return {(code, spans[i]): value for (code, _, i), value in values.items()}
 
 
 @cached
@@ -104,11 +89,12 @@ def period_totals(view: ViewState) -> pd.DataFrame:
     change_yoy, as_of). A day still running (as_of = the time of the last update) is not compared
     with a whole day of last year, and a period whose last-year days precede the data has no
     comparison."""
-    first_day, updated = data_span()
     day = view.end
     periods = {"day": (day, day), "month": (day.replace(day=1), day), "year": (day.replace(month=1, day=1), day)}
     last_year = {name: _last_year(*span) for name, span in periods.items()}
-    sums = _region_span_sums(view, [*periods.values(), *last_year.values()])
+    with shared_connection():
+        first_day, updated = data_span()
+        sums = _region_span_sums(view, [*periods.values(), *last_year.values()])
     running = updated if updated is not None and updated.date() == day else None
     rows = []
     for code in (VISITORS, REVENUE):
@@ -124,61 +110,80 @@ def period_totals(view: ViewState) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------- spot load
-def _daily_arrivals(spot_condition, start: date, end: date, busy_hours_only: bool = False) -> pd.DataFrame:
-    """Arrivals per spot and day (columns spot_id, day, arrivals) for the spots a condition selects.
+def _spot_day(column):
+    """The calendar day of a spot_hourly timestamp, typed as a date (so that SQLite's text comes
+    back as a date and compares with date parameters)."""
+    return type_coerce(date_expression(column), Date)
 
-    busy_hours_only leaves out the hours without arrivals — more than half of them (the nights), so
-    a long range sums much faster — at the price that a day without any arrival is missing."""
-    low, high = day_bounds(start, end)
-    day = date_expression(HOURLY.c.ts)
-    conditions = [HOURLY.c.ts >= low, HOURLY.c.ts < high, HOURLY.c.spot_id.in_(select(SPOT.c.id).where(spot_condition))]
-    if busy_hours_only:
-        conditions.append(HOURLY.c.arrivals > 0)
-    statement = (select(HOURLY.c.spot_id, day.label("day"), func.sum(HOURLY.c.arrivals).label("arrivals"))
-                 .where(*conditions).group_by(HOURLY.c.spot_id, day))
-    frame = read(statement)
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    frame["arrivals"] = frame["arrivals"].astype(float)
-    return frame
+
+@functools.lru_cache(maxsize=4)
+def _spot_load_statement(dialect: str):
+    """The statement of `spot_load`, built once (parameters counties, low, high, end, end_low,
+    end_high): each spot of the counties with the last day's arrivals, the peak day's arrivals and
+    day, and the visitors inside at the latest hour of the last day."""
+    in_region = SPOT.c.adcode.in_(bindparam("counties", expanding=True))
+    region_spots = select(SPOT.c.id).where(in_region)
+    ts = HOURLY.c.ts
+    day = _spot_day(ts).label("day")
+    daily = (select(HOURLY.c.spot_id, day, func.sum(HOURLY.c.arrivals).label("arrivals"))
+             .where(ts >= bindparam("low", type_=ts.type), ts < bindparam("high", type_=ts.type),
+                    HOURLY.c.spot_id.in_(region_spots), HOURLY.c.arrivals > 0)
+             .group_by(HOURLY.c.spot_id, day)
+             .cte("daily"))
+    ranked = select(daily.c.spot_id, daily.c.day, daily.c.arrivals,
+                    func.row_number().over(partition_by=daily.c.spot_id,
+                                           order_by=(daily.c.arrivals.desc(), daily.c.day)).label("rank")).subquery()
+    peak = select(ranked.c.spot_id, ranked.c.day, ranked.c.arrivals).where(ranked.c.rank == 1).subquery()
+    last_day = (select(daily.c.spot_id, daily.c.arrivals)
+                .where(daily.c.day == bindparam("end", type_=Date)).subquery())
+    latest_hour = (select(func.max(ts))
+                   .where(ts >= bindparam("end_low", type_=ts.type), ts < bindparam("end_high", type_=ts.type),
+                          HOURLY.c.spot_id.in_(region_spots))
+                   .scalar_subquery())
+    present = (select(HOURLY.c.spot_id, HOURLY.c.present)
+               .where(ts == latest_hour, HOURLY.c.spot_id.in_(region_spots)).subquery())
+    return (select(SPOT.c.id, SPOT.c.name, SPOT.c.name_en, SPOT.c.adcode, SPOT.c.capacity, SPOT.c.lat, SPOT.c.lon,
+                   last_day.c.arrivals, peak.c.arrivals, peak.c.day, present.c.present)
+            .select_from(SPOT)
+            .outerjoin(last_day, last_day.c.spot_id == SPOT.c.id)
+            .outerjoin(peak, peak.c.spot_id == SPOT.c.id)
+            .outerjoin(present, present.c.spot_id == SPOT.c.id)
+            .where(in_region))
 
 
 @cached
 def spot_load(view: ViewState) -> pd.DataFrame:
     """Every scenic spot of the region, most loaded first: the load of the range's last day (live
-    when the range ends today), visitors inside at its latest hour, the peak daily load of the range,
-    and the warning level of the load by the catalogue thresholds.
+    when the range ends today), visitors inside at its latest hour, the peak daily load of the range
+    (its first day on a tie), and the warning level of the load by the catalogue thresholds.
+
+    One statement: the arrivals of each spot and day of the range (hours without arrivals left out:
+    more than half of them, the nights), the peak day picked per spot by a window, the last day's
+    arrivals, and the visitors inside at the latest hour, joined to the spots.
 
     Columns spot_id, name, name_en, label (the name in the view's language), adcode, capacity, lat,
     lon, arrivals, load, peak_load, peak_day, present, level."""
     ind = indicator(SPOT_LOAD)
-    spots = read(select(SPOT.c.id.label("spot_id"), SPOT.c.name, SPOT.c.name_en, SPOT.c.adcode, SPOT.c.capacity,
-                        SPOT.c.lat, SPOT.c.lon)
-                 .where(_spots_in_region(view)))
-    spots.insert(3, "label", [en if view.lang == "en" and en else zh
-                              for zh, en in zip(spots["name"], spots["name_en"])])
-    daily = _daily_arrivals(_spots_in_region(view), view.start, view.end, busy_hours_only=True)
-    last = daily[daily["day"] == view.end].set_index("spot_id")["arrivals"]
-    spots["arrivals"] = spots["spot_id"].map(last).fillna(0.0)
-    spots["load"] = ind.factor * spots["arrivals"] / spots["capacity"]
-    daily = daily.merge(spots[["spot_id", "capacity"]], on="spot_id")
-    daily["load"] = ind.factor * daily["arrivals"] / daily["capacity"]
-    peak = daily.sort_values("load", ascending=False).drop_duplicates("spot_id").set_index("spot_id")
-    spots["peak_load"] = spots["spot_id"].map(peak["load"]).fillna(0.0)
-    spots["peak_day"] = spots["spot_id"].map(peak["day"])
-    present = _present_at_latest_hour(view)
-    spots["present"] = spots["spot_id"].map(present["present"]).fillna(0).astype(int)
-    spots["level"] = [ind.level_of(v) for v in spots["load"]]
-    return spots.sort_values(["load", "spot_id"], ascending=[False, True]).reset_index(drop=True)
-
-
-def _present_at_latest_hour(view: ViewState) -> pd.DataFrame:
-    """Visitors inside each spot at the latest hour recorded on the range's last day (index spot_id)."""
-    low, high = day_bounds(view.end, view.end)
-    in_region = HOURLY.c.spot_id.in_(select(SPOT.c.id).where(_spots_in_region(view)))
-    latest = select(func.max(HOURLY.c.ts)).where(HOURLY.c.ts >= low, HOURLY.c.ts < high, in_region)
-    frame = read(select(HOURLY.c.spot_id, HOURLY.c.ts, HOURLY.c.present)
-                 .where(HOURLY.c.ts == latest.scalar_subquery(), in_region))
-    return frame.set_index("spot_id")
+    low, high = day_bounds(view.start, view.end)
+    end_low, end_high = day_bounds(view.end, view.end)
+    params = {"counties": counties_under(view.region), "low": low, "high": high, "end": view.end,
+              "end_low": end_low, "end_high": end_high}
+    rows = []
+    statement = _spot_load_statement(dialect_name())
+    for spot_id, name, name_en, adcode, capacity, lat, lon, arrivals, peak_arrivals, peak_day, inside in fetch(
+            statement, params=params):
+        arrivals = float(arrivals or 0)
+        load = ind.factor * arrivals / capacity
+        label = name_en if view.lang == "en" and name_en else name
+        rows.append((spot_id, name, name_en, label, adcode, capacity, lat, lon, arrivals, load,
+                     ind.factor * float(peak_arrivals) / capacity if peak_arrivals is not None else 0.0,
+                     peak_day if peak_day is not None else math.nan, int(inside or 0), ind.level_of(load)))
+    rows.sort(key=lambda row: (math.isnan(row[9]), -row[9] if not math.isnan(row[9]) else 0, row[0]))
+    columns = ["spot_id", "name", "name_en", "label", "adcode", "capacity", "lat", "lon", "arrivals", "load",
+               "peak_load", "peak_day", "present", "level"]
+    frame = pd.DataFrame({column: [row[i] for row in rows] for i, column in enumerate(columns)})
+    frame["peak_day"] = pd.Series([row[11] for row in rows], dtype=object)
+    return frame
 
 
 @cached
@@ -189,25 +194,62 @@ def spot_hours(view: ViewState) -> pd.DataFrame:
     ids = _spot_ids(view)
     condition = _spots_in_region(view) if not ids else (_spots_in_region(view) & SPOT.c.id.in_(ids))
     spot_ids = select(SPOT.c.id).where(condition)
-    frames = {}
-    for suffix, day in (("", view.end), ("_ly", _last_year(view.end, view.end)[0])):
+    parts = []
+    for number, day in enumerate((view.end, _last_year(view.end, view.end)[0])):
         low, high = day_bounds(day, day)
-        statement = (select(HOURLY.c.ts, func.sum(HOURLY.c.arrivals).label("arrivals"),
-                            func.sum(HOURLY.c.present).label("present"))
+        parts.append(select(literal_column(str(number)), HOURLY.c.ts, func.sum(HOURLY.c.arrivals),
+                            func.sum(HOURLY.c.present))
                      .where(HOURLY.c.ts >= low, HOURLY.c.ts < high, HOURLY.c.spot_id.in_(spot_ids))
                      .group_by(HOURLY.c.ts))
-        frame = read(statement)
-        frame["hour"] = pd.to_datetime(frame["ts"]).dt.hour
-        frames[suffix] = frame.drop(columns="ts").set_index("hour").add_suffix(suffix)
-    hours = pd.DataFrame(index=pd.RangeIndex(24, name="hour"))
-    return hours.join(frames[""]).join(frames["_ly"]).reset_index()
+    by_hour: list[dict[int, tuple]] = [{}, {}]  # the day's hours, and the same date's a year earlier
+    for number, ts, arrivals, present in fetch(union_all(*parts)):
+        by_hour[int(number)][pd.Timestamp(ts).hour] = (arrivals, present)
+    columns = {"hour": list(range(24))}
+    for suffix, hours in zip(("", "_ly"), by_hour):
+        for i, name in enumerate(("arrivals", "present")):
+            values = [hours[hour][i] if hour in hours else math.nan for hour in range(24)]
+            # an hour without rows is NaN, as a join leaves it; a day without any, a column of objects
+            columns[name + suffix] = values if hours else pd.Series(values, dtype=object)
+    return pd.DataFrame(columns)
 
 
 # ------------------------------------------------------------------------------------- trends
-def _spot_day_series(ids: list[int], view: ViewState, start: date, end: date) -> pd.Series:
-    """Arrivals per day at the given spots (index: date)."""
-    daily = _daily_arrivals(_spots_in_region(view) & SPOT.c.id.in_(ids), start, end)
-    return daily.groupby("day")["arrivals"].sum()
+def _selected_spots(view: ViewState, ids: list[int]):
+    return select(SPOT.c.id).where(_spots_in_region(view) & SPOT.c.id.in_(ids))
+
+
+def _spot_days(ids: list[int], view: ViewState, spans: list[tuple[date, date]]) -> list[dict[date, float]]:
+    """Arrivals per day at the given spots over each (first, last) span, in one statement (a day
+    with hourly rows but no arrival counts 0)."""
+    day = _spot_day(HOURLY.c.ts)
+    parts = []
+    for number, (start, end) in enumerate(spans):
+        low, high = day_bounds(start, end)
+        parts.append(select(literal_column(str(number)), day, func.sum(HOURLY.c.arrivals))
+                     .where(HOURLY.c.ts >= low, HOURLY.c.ts < high, HOURLY.c.spot_id.in_(_selected_spots(view, ids)))
+                     .group_by(day))
+    days: list[dict[date, float]] = [{} for _ in spans]
+    for number, day, arrivals in fetch(parts[0] if len(parts) == 1 else union_all(*parts)):
+        days[int(number)][day] = float(arrivals)
+    return days
+
+
+def _spot_span_sums(ids: list[int], view: ViewState, spans) -> dict[tuple[date, date], float | None]:
+    """Arrivals at the given spots summed over each (first, last) day span; None for a span without
+    hourly rows. One range sum per span in one statement, so that spans a year apart do not read
+    the year between them."""
+    spans = list(dict.fromkeys(spans))
+    if not spans:
+        return {}
+    selected = _selected_spots(view, ids)
+    parts = []
+    for number, (start, end) in enumerate(spans):
+        low, high = day_bounds(start, end)
+        parts.append(select(literal_column(str(number)), func.sum(HOURLY.c.arrivals))
+                     .where(HOURLY.c.ts >= low, HOURLY.c.ts < high, HOURLY.c.spot_id.in_(selected)))
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    sums = {spans[int(number)]: (float(total) if total is not None else None) for number, total in fetch(statement)}
+    return {span: sums.get(span) for span in spans}
 
 
 @cached
@@ -219,10 +261,11 @@ def selected_spots_arrivals(view: ViewState) -> dict | None:
         return None
     periods = {"current": (view.start, view.end), "previous": view.previous_period(),
                "last_year": view.same_period_last_year()}
-    series = _spot_day_series(ids, view, min(start for start, _ in periods.values()), view.end)
-    first_day, _ = data_span()
-    sums = {name: (_span_total(series, start, end) if first_day is None or start >= first_day else None)
-            for name, (start, end) in periods.items()}
+    with shared_connection():
+        first_day, _ = data_span()
+        covered = {name: span for name, span in periods.items() if first_day is None or span[0] >= first_day}
+        totals = _spot_span_sums(ids, view, covered.values())
+    sums = {name: (totals[span] if name in covered else None) for name, span in periods.items()}
     return {"value": sums["current"], "previous": sums["previous"], "last_year": sums["last_year"],
             "change_prev": _change(sums["current"], sums["previous"]),
             "change_yoy": _change(sums["current"], sums["last_year"])}
@@ -234,16 +277,17 @@ def visitor_trend(view: ViewState) -> pd.DataFrame:
     last_year); the arrivals at the selected spots when spots are selected. Always daily, so that
     holidays can be marked on it. attrs: measure, and as_of when the last day is still running."""
     ids = _spot_ids(view)
-    if not ids:
-        frame = trend(replace(view, filters=()), VISITORS, "day").copy()
-        frame.attrs["measure"] = MEASURE_VISITORS
-    else:
-        current = _spot_day_series(ids, view, view.start, view.end)
-        previous = _spot_day_series(ids, view, *view.same_period_last_year())
-        frame = align_last_year(pd.DataFrame({"bucket": current.index, "value": current.values}),
-                                pd.DataFrame({"bucket": previous.index, "last_year": previous.values}), "day")
-        frame.attrs["measure"] = MEASURE_SPOTS
-    _, updated = data_span()
+    with shared_connection():
+        if not ids:
+            frame = trend(replace(view, filters=()), VISITORS, "day").copy()
+            frame.attrs["measure"] = MEASURE_VISITORS
+        else:
+            current, previous = _spot_days(ids, view, [(view.start, view.end), view.same_period_last_year()])
+            frame = align_last_year(pd.DataFrame({"bucket": list(current), "value": list(current.values())}),
+                                    pd.DataFrame({"bucket": list(previous), "last_year": list(previous.values())}),
+                                    "day")
+            frame.attrs["measure"] = MEASURE_SPOTS
+        _, updated = data_span()
     frame.attrs["as_of"] = updated if updated is not None and updated.date() == view.end else None
     return frame
 
@@ -257,6 +301,7 @@ def _same_holiday_a_year_before(holiday: Holiday) -> Holiday | None:
 
 
 @cached
+@on_one_connection
 def holiday_comparison(view: ViewState) -> pd.DataFrame:
     """Each holiday of the past year up to the range's end (and any earlier one in the range),
     against the same holiday a year before — the whole break against the whole break, as holiday
@@ -287,14 +332,14 @@ def holiday_comparison(view: ViewState) -> pd.DataFrame:
     if not pairs:
         return pd.DataFrame(columns=columns)
     ids = _spot_ids(view)
+    spans = [span for _, span, _ in pairs] + [before for _, _, before in pairs if before]
     if ids:
-        first = min([span[0] for _, span, _ in pairs] + [before[0] for _, _, before in pairs if before])
-        arrivals = _spot_day_series(ids, view, first, view.end)
+        arrivals = _spot_span_sums(ids, view, spans)
 
         def total(code, span):
-            return _span_total(arrivals, *span) if span and code == VISITORS else None
+            return arrivals.get(span) if span and code == VISITORS else None
     else:
-        sums = _region_span_sums(view, [span for _, span, _ in pairs] + [b for _, _, b in pairs if b])
+        sums = _region_span_sums(view, spans)
 
         def total(code, span):
             return sums.get((code, span)) if span else None
@@ -322,15 +367,23 @@ def _origin_conditions(view: ViewState) -> list:
     return [ORIGIN.c.adcode.in_(counties_under(view.region)), ORIGIN.c.day >= view.start, ORIGIN.c.day <= view.end]
 
 
+def _with_shares(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Rows as a frame with each row's share of all visitors in % (column share)."""
+    visitors = [row[columns.index("visitors")] for row in rows]
+    total = float(sum(visitors))
+    frame = pd.DataFrame({column: [row[i] for row in rows] for i, column in enumerate(columns)})
+    frame["share"] = [value / total * 100 for value in visitors] if rows else []
+    return frame
+
+
 @cached
 def origin_provinces(view: ViewState) -> pd.DataFrame:
     """Visitors by home province (客源地), largest first (columns province, visitors, share %)."""
-    statement = (select(ORIGIN.c.origin_province.label("province"), func.sum(ORIGIN.c.visitors).label("visitors"))
+    statement = (select(ORIGIN.c.origin_province, func.sum(ORIGIN.c.visitors))
                  .where(*_origin_conditions(view)).group_by(ORIGIN.c.origin_province))
-    frame = read(statement)
-    frame["visitors"] = frame["visitors"].astype(float)
-    frame["share"] = frame["visitors"] / frame["visitors"].sum() * 100 if not frame.empty else []
-    return frame.sort_values(["visitors", "province"], ascending=[False, True]).reset_index(drop=True)
+    rows = sorted(((province, float(visitors)) for province, visitors in fetch(statement)),
+                  key=lambda row: (-row[1], row[0]))
+    return _with_shares(rows, ["province", "visitors"])
 
 
 @cached
@@ -342,15 +395,14 @@ def origin_cities(view: ViewState) -> pd.DataFrame:
     provinces = view.filter_values("origin")
     if provinces:
         conditions.append(ORIGIN.c.origin_province.in_(provinces))
-    statement = (select(ORIGIN.c.origin_province.label("province"), ORIGIN.c.origin_city.label("city"),
-                        func.sum(ORIGIN.c.visitors).label("visitors"))
+    statement = (select(ORIGIN.c.origin_province, ORIGIN.c.origin_city, func.sum(ORIGIN.c.visitors))
                  .where(*conditions).group_by(ORIGIN.c.origin_province, ORIGIN.c.origin_city))
-    frame = read(statement)
-    frame["visitors"] = frame["visitors"].astype(float)
-    frame["label"] = [f"{p}{c}" if c == "其他" and p != "其他省份" else (p if c == "其他" else c)
-                      for p, c in zip(frame["province"], frame["city"])]
-    frame["share"] = frame["visitors"] / frame["visitors"].sum() * 100 if not frame.empty else []
-    return frame.sort_values(["visitors", "label"], ascending=[False, True]).reset_index(drop=True)
+    rows = []
+    for province, city, visitors in fetch(statement):
+        label = f"{province}{city}" if city == "其他" and province != "其他省份" else (province if city == "其他" else city)
+        rows.append((province, city, float(visitors), label))
+    rows.sort(key=lambda row: (-row[2], row[3]))
+    return _with_shares(rows, ["province", "city", "visitors", "label"])
 
 
 @cached
