@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.settings import get_settings
@@ -50,8 +50,12 @@ def get_engine(url: str | None = None) -> Engine:
                 # No parallel plans: a cockpit's reads are small index scans, for which starting
                 # workers costs more than it saves (measured 29–44 ms against 19–20 ms on 2 cores),
                 # and the web workers' own concurrency already keeps the cores busy.
+                # (connect_args' options replace the URL's: a search_path given there is kept)
+                given = make_url(url).query.get("options") or ""
+                given = given if isinstance(given, str) else " ".join(given)
+                options = f"{given} -c max_parallel_workers_per_gather=0".strip()
                 engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
-                                       connect_args={"options": "-c max_parallel_workers_per_gather=0"})
+                                       connect_args={"options": options})
             _engines[url] = engine
         return engine
 
