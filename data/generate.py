@@ -3,10 +3,11 @@
     python -m data.generate [--scale 1] [--seed N] [--years 3 | --days N] [--end YYYY-MM-DD]
                             [--url DB_URL] [--root ADCODE] [--live [--interval 5]]
 
-Without --live: replace the generated data with a fresh history and print what was written.
-With --live: keep the data moving, a tick every --interval seconds (the history is generated
-first when the database has none). The database and the region default to the app's settings
-(DATABASE_URL, COCKPIT_REGION).
+Without --live: replace the generated data with a fresh history and print what was written
+(the summary tables of data/summaries.py included). With --live: keep the data moving, a tick
+every --interval seconds (the history is generated first when the database has none); each tick
+keeps the summaries of the days it changes in step. The database and the region default to the
+app's settings (DATABASE_URL, COCKPIT_REGION).
 """
 from __future__ import annotations
 

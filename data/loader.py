@@ -6,7 +6,8 @@ few cross-field rules. Every problem is collected — not just the first — and
 and reason in a LoadReport. A file with any problem is rejected whole: the rows are written in one
 transaction, and a failure found late (a database constraint, a roll-up that no longer reconciles
 once the rows are in) rolls everything back. Rows are upserted on the natural key and only rows
-that really change are written, so loading the same file twice changes nothing.
+that really change are written, so loading the same file twice changes nothing. The summary rows
+of the days a load changes (data/summaries.py) are rebuilt in the same transaction.
 
 Row numbers are those of a spreadsheet: the header is row 1 and the first data row is row 2 (for a
 CSV file this is its line number). Parquet rows are numbered the same way.
@@ -19,7 +20,7 @@ import math
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ from data.reconcile import (
     parent_of_children,
 )
 from data.regions import region_tree
+from data.summaries import refresh_days, summaries_of
 
 # The tables that departments feed. Lookup tables (region, incident_type), the plan's targets and
 # the app's own state (warnings, data_meta) are not loaded from files.
@@ -746,6 +748,45 @@ def _check_rollups_after_write(conn: Connection, clean: pd.DataFrame, report: Lo
                         in_database=True)
 
 
+def _days_of(values) -> set[date]:
+    return set(pd.to_datetime(pd.Series(list(values))).dropna().dt.date)
+
+
+def _summary_days(conn: Connection, spec: TableSpec, clean: pd.DataFrame) -> set[date]:
+    """The days whose summary rows (data/summaries.py) loading these rows may change, read before they
+    are written: the rows' own days and the days of the rows they replace (an incident reported at
+    another time; a road segment or parking lot moved to another county, a lot with other spaces:
+    every day of their readings)."""
+    if spec.name in ("road_hourly", "parking_quarter"):
+        return _days_of(clean["ts"])
+    if spec.name == "incident":
+        days = _days_of(clean["reported_at"])
+        codes = list(clean["code"].dropna().unique())
+        for start in range(0, len(codes), 500):
+            days |= _days_of(conn.execute(select(models.Incident.reported_at)
+                                          .where(models.Incident.code.in_(codes[start:start + 500]))).scalars())
+        return days
+    entities = {"road_segment": (models.RoadSegment, ("adcode",), models.RoadHourly.__table__.c.segment_id),
+                "parking_lot": (models.ParkingLot, ("adcode", "spaces"), models.ParkingQuarter.__table__.c.lot_id)}
+    if spec.name in entities and {"id", *entities[spec.name][1]} <= set(clean.columns):
+        model, columns, reading_of = entities[spec.name]
+        # entities whose county (or a lot's spaces) change: every day of their readings
+        wanted = {int(key): tuple(values) for key, *values in clean[["id", *columns]].itertuples(index=False)}
+        ids, changed = list(wanted), []
+        for start in range(0, len(ids), 500):
+            rows = conn.execute(select(model.id, *[model.__table__.c[c] for c in columns])
+                                .where(model.id.in_(ids[start:start + 500])))
+            changed += [key for key, *values in rows if wanted[key] != tuple(values)]
+        if changed:
+            readings = reading_of.table
+            low, high = conn.execute(select(func.min(readings.c.ts), func.max(readings.c.ts))
+                                     .where(reading_of.in_(changed))).one()
+            if low is not None:
+                first, last = pd.Timestamp(low).date(), pd.Timestamp(high).date()
+                return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+    return set()
+
+
 def load_file(path: str | Path, table: str, url: str | None = None, *, sheet: str | None = None,
               dry_run: bool = False) -> LoadReport:
     """Validate `path` and upsert it into `table` in one transaction; the report says what happened.
@@ -772,7 +813,10 @@ def load_file(path: str | Path, table: str, url: str | None = None, *, sheet: st
             if report.ok:
                 if spec.generated_id is not None:
                     clean = _assign_ids(conn, spec, clean)
+                summary_days = _summary_days(conn, spec, clean) if summaries_of(spec.name) else set()
                 report.rows_written = _upsert(conn, spec, clean)
+                if report.rows_written and summary_days:
+                    refresh_days(conn, summary_days, tables=summaries_of(spec.name))
                 if spec.name == "region_daily":
                     _check_rollups_after_write(conn, clean, report)
             if report.ok and report.rows_written:

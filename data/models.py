@@ -17,6 +17,15 @@ Grains:
   home_care_daily       county × day × service kind
   device_call           one row per emergency call from a device
   plan_target / plan_actual   the city plan's indicator targets and current values
+
+Summary tables (data/summaries.py builds and refreshes them from the rows above; never loaded):
+  summary_road_hour     region × hour stamp: road readings' additive sums (every region at or above county)
+  summary_road_segment  road segment × period (day, week, month): the same sums
+  summary_parking_quarter region × quarter hour: occupied and spaces of the lots read
+  summary_incident      region × period × theme, type, source, severity, status, overdue: counts and
+                        minute sums of the closed loop
+  summary_incident_status  the same without type, source and severity
+  summary_incident_cell county × period × map cell of 0.1°: incident counts and position sums
 """
 from __future__ import annotations
 
@@ -411,3 +420,138 @@ class DataMeta(Base):
     __tablename__ = "data_meta"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------------------------- summaries
+# Pre-aggregated sums of the raw tables above, kept by data/summaries.py (built after generation,
+# refreshed by every live tick and load for the days they change). Every measure is a sum or a
+# count, so summary rows of finer grain add up to coarser ones and queries finish ratios and means
+# from sums exactly as they do from raw rows. `period` is 'day', 'week' (starting on Monday) or
+# 'month'; `start` its first day. A query over a range reads whole months, then whole weeks, then
+# single days (data.summaries.pieces). Each is read and refreshed through its primary key only,
+# which SQLite stores with the rows (WITHOUT ROWID): a range of the key is one contiguous read.
+class SummaryRoadHour(Base):
+    """Road readings of a region's segments per hour stamp: the sums of volume-weighted congestion and
+    speed (traffic._weighted_columns). `adcode` is any region at or above county; its rows sum the
+    segments of the counties under it. day, weekday (0 = Monday) and hour restate `ts` so that
+    profiles by hour of day or weekday group without a date function."""
+
+    __tablename__ = "summary_road_hour"
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    hour: Mapped[int] = mapped_column(SmallInteger)
+    s_congestion: Mapped[float] = mapped_column(Float)  # Σ congestion_index · volume
+    s_speed: Mapped[float] = mapped_column(Float)  # Σ speed_kmh · volume
+    volume: Mapped[int] = mapped_column(BigInteger)
+    plain_congestion: Mapped[float] = mapped_column(Float)  # Σ congestion_index
+    plain_speed: Mapped[float] = mapped_column(Float)  # Σ speed_kmh
+    readings: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class SummaryRoadSegment(Base):
+    """Road readings of one segment per period: the same sums as summary_road_hour."""
+
+    __tablename__ = "summary_road_segment"
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    s_congestion: Mapped[float] = mapped_column(Float)
+    s_speed: Mapped[float] = mapped_column(Float)
+    volume: Mapped[int] = mapped_column(BigInteger)
+    plain_congestion: Mapped[float] = mapped_column(Float)
+    plain_speed: Mapped[float] = mapped_column(Float)
+    readings: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class SummaryParkingQuarter(Base):
+    """Parking readings of a region's lots per quarter-hour stamp: Σ occupied and Σ spaces of the lots
+    read (occupancy is their ratio, traffic.parking_occupancy). `adcode` is any region at or above
+    county; its rows sum the lots of the counties under it. Kept for the days of the hot store."""
+
+    __tablename__ = "summary_parking_quarter"
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    occupied: Mapped[int] = mapped_column(BigInteger)
+    spaces: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class IncidentSums:
+    """The measures of the incident summaries: how many incidents, and for each step of the closed
+    loop how many reached it (`accepted` …; `visited` has no time limit), with the sum of their
+    minutes from the report, the sum of the limits of their types and how many reached it within that
+    limit (limits as incident_type holds them when the rows are built)."""
+
+    incidents: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    dispatched: Mapped[int] = mapped_column(Integer)
+    handled: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    visited: Mapped[int] = mapped_column(Integer)
+    accepted_minutes: Mapped[float] = mapped_column(Float)
+    dispatched_minutes: Mapped[float] = mapped_column(Float)
+    handled_minutes: Mapped[float] = mapped_column(Float)
+    closed_minutes: Mapped[float] = mapped_column(Float)
+    accepted_limits: Mapped[int] = mapped_column(BigInteger)
+    dispatched_limits: Mapped[int] = mapped_column(BigInteger)
+    handled_limits: Mapped[int] = mapped_column(BigInteger)
+    closed_limits: Mapped[int] = mapped_column(BigInteger)
+    accepted_within: Mapped[int] = mapped_column(Integer)
+    dispatched_within: Mapped[int] = mapped_column(Integer)
+    handled_within: Mapped[int] = mapped_column(Integer)
+    closed_within: Mapped[int] = mapped_column(Integer)
+
+
+class SummaryIncident(IncidentSums, Base):
+    """Incidents reported in a period in a region, by every dimension the incident filters choose.
+
+    `adcode` is a region of the deployment: a county counts its own incidents, a region above it those
+    of the counties under it, and the root every incident (as incidents.incident_conditions does)."""
+
+    __tablename__ = "summary_incident"
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    theme: Mapped[str] = mapped_column(String(16), primary_key=True)
+    type_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    source: Mapped[str] = mapped_column(String(12), primary_key=True)
+    severity: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class SummaryIncidentStatus(IncidentSums, Base):
+    """summary_incident without the type, source and severity of the incidents: several times fewer
+    rows, for the figures whose view chooses none of those (the headline counts, the closed loop,
+    step times, counties, the trend)."""
+
+    __tablename__ = "summary_incident_status"
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    theme: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class SummaryIncidentCell(Base):
+    """Incidents reported in a period per county (the incident's own adcode) and map cell of
+    1/DENSITY_CELLS_PER_DEGREE degree: counts and the sums of their positions (for mean positions)."""
+
+    __tablename__ = "summary_incident_cell"
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
+    cell_lat: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell_lon: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[int] = mapped_column(Integer)
+    lat_sum: Mapped[float] = mapped_column(Float)
+    lon_sum: Mapped[float] = mapped_column(Float)
+    __table_args__ = {"sqlite_with_rowid": False}

@@ -13,9 +13,10 @@ too. The roll-up of stored rows is computed in SQL grouped by (indicator, parent
 parent rows and the roll-ups reach pandas. The loader checks a file's own parent rows with the same
 `compare` (expected values from `expected_rollups`, the pandas side of the same rules).
 
-    python -m data.reconcile [--url DB] [--start D] [--end D] [--indicator CODE ...]
+    python -m data.reconcile [--url DB] [--start D] [--end D] [--indicator CODE ...] [--summaries]
 
-exits 1 when differences exist, 0 when none.
+exits 1 when differences exist, 0 when none. With --summaries it also checks that the summary
+tables (data/summaries.py) hold what their raw rows give for those days (`check_summaries`).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from data.catalogue import Indicator, catalogue
 from data.db import get_engine
 from data.models import RegionDaily
 from data.regions import region_tree
+from data.summaries import SummaryDifference, check_summaries
 
 KEY = ["indicator", "adcode", "day"]
 MEASURES = ["value", "numerator", "denominator", "weight"]
@@ -220,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", type=date.fromisoformat, help="last day, YYYY-MM-DD")
     parser.add_argument("--indicator", action="append", metavar="CODE",
                         help="check only this indicator (repeatable)")
+    parser.add_argument("--summaries", action="store_true",
+                        help="also check the summary tables against the raw rows they are built from")
     args = parser.parse_args(argv)
     try:
         chosen = region_day_indicators(args.indicator)
@@ -230,7 +234,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(chosen)} indicator(s), {span}, root region {region_tree().root} {region_label(region_tree().root)}")
     differences = check_reconciliation(args.url, start=args.start, end=args.end, indicators=args.indicator)
     print(format_report(differences))
-    return 1 if differences else 0
+    if not args.summaries:
+        return 1 if differences else 0
+    summary_differences = check_summaries(args.url, args.start, args.end)
+    print(format_summary_report(summary_differences))
+    return 1 if differences or summary_differences else 0
+
+
+def format_summary_report(differences: list[SummaryDifference], limit: int = 200) -> str:
+    if not differences:
+        return "OK: every summary table holds what its raw rows give."
+    by_table = Counter(d.table for d in differences)
+    lines = [f"FAILED: {len(differences)} summary difference(s)"]
+    lines += [f"  {table}: {count}" for table, count in sorted(by_table.items())]
+    lines += [f"  {d.describe()}" for d in differences[:limit]]
+    if len(differences) > limit:
+        lines.append(f"  … and {len(differences) - limit} more")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

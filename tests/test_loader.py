@@ -524,3 +524,67 @@ def test_a_load_increments_the_stored_version(sqlite_url):
     load_file(REGION_DAILY_CSV, "region_daily", sqlite_url)
 
     assert meta(sqlite_url, "version") == "42"
+
+
+# ----------------------------------------------------------------------------------- summaries
+def summary_days(url: str, table: str, adcode: str, column: str) -> dict:
+    """A region's day rows of a summary: day → sum of `column`."""
+    from sqlalchemy import text
+
+    timed = table in ("summary_road_hour", "summary_parking_quarter")  # hour or quarter-hour stamps
+    day = "substr(CAST(ts AS TEXT), 1, 10)" if timed else "start"
+    period = "" if timed else "AND period = 'day'"
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text(f"SELECT {day}, SUM({column}) FROM {table} WHERE adcode = :a {period} "
+                                 f"GROUP BY {day}"), {"a": adcode}).all()
+    return {str(d)[:10]: int(n) for d, n in rows}
+
+
+def test_loads_keep_the_summaries_in_step_with_the_rows(db_url, tmp_path):
+    """Incidents, road segments and their readings loaded, corrected and moved: the summary rows of
+    every day they touch (the old day of a corrected report time, every day of a moved segment's
+    readings) are rebuilt in the load's transaction (data/summaries.py)."""
+    from data.summaries import check_summaries
+
+    with get_engine(db_url).begin() as conn:
+        conn.execute(IncidentType.__table__.insert().values(
+            code="road_damage", theme="safety", name="道路损坏", name_en="Road damage", accept_limit_min=30,
+            dispatch_limit_min=60, handle_limit_min=1440, close_limit_min=2880, department="市城市管理局"))
+    assert load_file(FIXTURES / "incident.csv", "incident", db_url).ok
+    assert summary_days(db_url, "summary_incident", CITY, "incidents") == {"2024-05-01": 3}
+    assert summary_days(db_url, "summary_incident", "341002", "closed") == {"2024-05-01": 1}
+
+    incidents = fixture_rows("incident.csv")
+    incidents.loc[0, ["reported_at", "accepted_at"]] = ["2024-04-30 22:12:00", "2024-04-30 22:20:00"]
+    assert load_file(write_csv(tmp_path, incidents, "incident.csv"), "incident", db_url).ok
+    assert summary_days(db_url, "summary_incident", CITY, "incidents") == {"2024-04-30": 1, "2024-05-01": 2}
+
+    segments = pd.DataFrame({"id": [1, 2], "name": ["迎宾大道A段", "环城北路B段"], "road": ["迎宾大道", "环城北路"],
+                             "adcode": ["341002", "341003"], "lat": [29.71, 30.27], "lon": [118.31, 118.14],
+                             "length_km": [1.2, 2.5], "kind": ["urban", "urban"], "near_spot_id": ["", ""]})
+    assert load_file(write_csv(tmp_path, segments, "road_segment.csv"), "road_segment", db_url).ok
+    readings = pd.DataFrame({"segment_id": [1, 1, 2],
+                             "ts": ["2024-05-01 08:00:00", "2024-05-02 08:00:00", "2024-05-02 08:00:00"],
+                             "congestion_index": [1.8, 2.1, 1.2], "speed_kmh": [32.0, 28.5, 45.0],
+                             "volume": [900, 950, 400]})
+    assert load_file(write_csv(tmp_path, readings, "road_hourly.csv"), "road_hourly", db_url).ok
+    assert summary_days(db_url, "summary_road_hour", CITY, "volume") == {"2024-05-01": 900, "2024-05-02": 1350}
+    assert summary_days(db_url, "summary_road_hour", "341002", "volume") == {"2024-05-01": 900, "2024-05-02": 950}
+
+    segments.loc[0, "adcode"] = "341004"  # the segment was filed under the wrong county
+    assert load_file(write_csv(tmp_path, segments, "road_segment.csv"), "road_segment", db_url).ok
+    assert summary_days(db_url, "summary_road_hour", "341002", "volume") == {}
+    assert summary_days(db_url, "summary_road_hour", "341004", "volume") == {"2024-05-01": 900, "2024-05-02": 950}
+
+    lots = pd.DataFrame({"id": [1, 2], "name": ["老街停车场", "汤口停车场"], "adcode": ["341002", "341003"],
+                         "lat": [29.71, 30.27], "lon": [118.31, 118.14], "spaces": [200, 300],
+                         "near_spot_id": ["", ""]})
+    assert load_file(write_csv(tmp_path, lots, "parking_lot.csv"), "parking_lot", db_url).ok
+    quarters = pd.DataFrame({"lot_id": [1, 2], "ts": ["2024-05-02 08:15:00", "2024-05-02 08:15:00"],
+                             "occupied": [150, 90]})
+    assert load_file(write_csv(tmp_path, quarters, "parking_quarter.csv"), "parking_quarter", db_url).ok
+    assert summary_days(db_url, "summary_parking_quarter", CITY, "spaces") == {"2024-05-02": 500}
+    lots.loc[0, "spaces"] = 240  # recounted: every quarter hour of the lot holds more spaces
+    assert load_file(write_csv(tmp_path, lots, "parking_lot.csv"), "parking_lot", db_url).ok
+    assert summary_days(db_url, "summary_parking_quarter", CITY, "spaces") == {"2024-05-02": 540}
+    assert check_summaries(db_url) == []

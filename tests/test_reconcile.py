@@ -178,3 +178,30 @@ def test_the_demo_generator_output_reconciles(request):
     pytest.importorskip("data.generator", reason="the demo data generator is not available")
     demo = request.getfixturevalue("demo_env")
     assert check_reconciliation(demo["url"]) == []
+
+
+def test_the_demo_generator_output_has_summaries_that_match_its_rows(request):
+    """The summary tables of the demo database hold what their raw rows give (data/summaries.py)."""
+    from data.summaries import check_summaries
+
+    pytest.importorskip("data.generator", reason="the demo data generator is not available")
+    assert check_summaries(request.getfixturevalue("demo_env")["url"]) == []
+
+
+def test_the_command_line_also_checks_the_summaries(tmp_path, capsys):
+    from sqlalchemy import text
+
+    from data.generator import generate
+
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    generate(url, scale=0.2, days=3, end=DAY)
+    assert main(["--url", url, "--summaries"]) == 0
+    assert "OK: every summary table holds what its raw rows give." in capsys.readouterr().out
+
+    with get_engine(url).begin() as conn:
+        conn.execute(text("UPDATE summary_incident SET incidents = incidents + 1 WHERE adcode = '341000' "
+                          "AND period = 'day' AND start = '2024-05-01'"))
+    assert main(["--url", url, "--summaries"]) == 1
+    out = capsys.readouterr().out
+    assert "OK: every parent region equals the roll-up" in out  # region_daily is still right
+    assert "FAILED:" in out and "summary_incident (adcode=341000, period=day" in out and "incidents: stored" in out

@@ -182,9 +182,21 @@ def test_every_count_links_to_the_desk_rows_it_counts(env):
             assert page.total == count
 
 
-def test_postgres_gives_the_same_figures(env, postgres_copy):  # noqa: F811
+@pytest.fixture
+def postgres_summaries(postgres_copy):  # noqa: F811
+    """The PostgreSQL copy of the incidents with their summaries built there, by PostgreSQL."""
+    from data.db import get_engine
+    from data.summaries import rebuild_summaries
+
+    with get_engine(postgres_copy).begin() as conn:
+        rebuild_summaries(conn, tables=["summary_incident", "summary_incident_cell"])
+    return postgres_copy
+
+
+def test_postgres_gives_the_same_figures(env, postgres_summaries):
     from data.queries import safety
 
+    postgres_copy = postgres_summaries
     sqlite_view = view_of(source=("12345", "110"))
     pg = {name: fn(sqlite_view) for name, fn in (("kpis", safety.kpis), ("steps", safety.step_times),
                                                  ("counties", safety.by_county), ("trend", safety.trend),
@@ -218,3 +230,173 @@ def test_timeline_of_an_open_incident_marks_pending_steps_late_after_their_due_t
     after = {s["step"]: s for s in incidents.timeline(record, due + timedelta(minutes=1))}
     assert not before["handled"]["reached"] and not before["handled"]["late"] and after["handled"]["late"]
     assert after["reported"]["reached"] and after["accepted"]["reached"] and after["dispatched"]["reached"]
+
+
+# -- the summaries ------------------------------------------------------------------------------
+# The incident figures read summary_incident and summary_incident_cell (data/summaries.py); these
+# are the same queries on the incident rows (`incident_conditions`), as they were before the summaries.
+def rows_counts(view) -> dict:
+    from sqlalchemy import and_, case, func, select
+
+    from data.queries.common import read
+    from data.queries.incidents import OPEN_STATUSES, I, incident_conditions
+
+    is_open, overdue, closed = I.c.status.in_(OPEN_STATUSES), I.c.overdue.is_(True), I.c.closed_at.is_not(None)
+    row = read(select(func.count().label("total"), func.sum(case((is_open, 1), else_=0)).label("open"),
+                      func.sum(case((overdue, 1), else_=0)).label("overdue"),
+                      func.sum(case((and_(is_open, overdue), 1), else_=0)).label("open_overdue"),
+                      func.sum(case((closed, 1), else_=0)).label("closed"),
+                      func.sum(case((and_(closed, I.c.overdue.is_(False)), 1), else_=0)).label("closed_on_time"))
+               .where(*incident_conditions(view))).iloc[0].to_dict()
+    out = {k: int(v or 0) for k, v in row.items()}
+    out["ontime_rate"] = (100.0 * out["closed_on_time"] / out["closed"]) if out["closed"] else None
+    return out
+
+
+def rows_grouped(view, column: str, lang: str = "zh") -> pd.DataFrame:
+    """Incidents, open and overdue ones grouped by a column of incident (type_code: with its name)."""
+    from sqlalchemy import case, func, select
+
+    from data.queries.common import read
+    from data.queries.incidents import OPEN_STATUSES, I, T, incident_conditions
+
+    key = I.c[column]
+    columns = [key] + ([(T.c.name_en if lang == "en" else T.c.name).label("name")] if column == "type_code" else [])
+    statement = (select(*columns, func.count().label("incidents"),
+                        func.sum(case((I.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
+                        func.sum(case((I.c.overdue.is_(True), 1), else_=0)).label("overdue"))
+                 .select_from(I.join(T, T.c.code == I.c.type_code)).where(*incident_conditions(view))
+                 .group_by(*columns))
+    return read(statement).set_index(column).sort_index()
+
+
+def rows_step_times(view) -> pd.DataFrame:
+    from sqlalchemy import and_, case, func, select
+
+    from data.db import get_engine
+    from data.queries.common import read
+    from data.queries.incidents import STEP_LIMITS, I, T, incident_conditions
+    from data.summaries import minutes_of, time_number
+
+    dialect = get_engine().dialect.name
+    columns = []
+    for step, limit in STEP_LIMITS.items():
+        at = I.c[f"{step}_at"]
+        minutes = minutes_of(time_number(at, dialect), time_number(I.c.reported_at, dialect), dialect)
+        columns += [func.count(at).label(f"{step}_n"), func.avg(minutes).label(f"{step}_mean"),
+                    func.avg(case((at.is_not(None), limit))).label(f"{step}_limit"),
+                    func.sum(case((and_(at.is_not(None), minutes <= limit), 1), else_=0)).label(f"{step}_within")]
+    row = read(select(*columns).select_from(I.join(T, T.c.code == I.c.type_code))
+               .where(*incident_conditions(view))).iloc[0]
+    return pd.DataFrame([{"step": step, "reached": int(row[f"{step}_n"] or 0),
+                          "mean_minutes": None if pd.isna(row[f"{step}_mean"]) else float(row[f"{step}_mean"]),
+                          "mean_limit": None if pd.isna(row[f"{step}_limit"]) else float(row[f"{step}_limit"]),
+                          "within": int(row[f"{step}_within"] or 0)} for step in STEP_LIMITS])
+
+
+def rows_daily(view) -> pd.Series:
+    from sqlalchemy import func, select
+
+    from data.queries.common import date_expression, read
+    from data.queries.incidents import I, incident_conditions
+
+    day = date_expression(I.c.reported_at)
+    frame = read(select(day.label("day"), func.count().label("n")).where(*incident_conditions(view)).group_by(day))
+    return pd.Series(frame["n"].to_numpy(), index=pd.to_datetime(frame["day"]), dtype=float)
+
+
+def rows_trend(view) -> pd.DataFrame:
+    """Per day from the rows, then buckets: what safety.trend computed before the summaries."""
+    from data.queries.common import grain_for
+
+    grain = grain_for(view.start, view.end)
+    current = rows_daily(view)
+    last_year = rows_daily(view.with_range(*view.same_period_last_year()))
+    last_year.index = last_year.index + pd.DateOffset(years=1)
+    last_year = last_year.groupby(level=0).sum()
+    every_day = pd.date_range(view.start, view.end, freq="D")
+    frame = pd.DataFrame({"value": current.reindex(every_day, fill_value=0.0),
+                          "last_year": last_year.reindex(every_day, fill_value=0.0)})
+    if grain != "day":
+        frame = frame.groupby(frame.index.to_period("W" if grain == "week" else "M").start_time).sum()
+    return frame.rename_axis("bucket").reset_index()
+
+
+def rows_density(view) -> pd.DataFrame:
+    from sqlalchemy import case, func, select
+
+    from data.queries.common import read
+    from data.queries.incidents import I, incident_conditions
+
+    cell_lat, cell_lon = func.round(I.c.lat * 10), func.round(I.c.lon * 10)
+    frame = read(select(I.c.adcode, func.avg(I.c.lat).label("lat"), func.avg(I.c.lon).label("lon"),
+                        func.count().label("incidents"),
+                        func.sum(case((I.c.overdue.is_(True), 1), else_=0)).label("overdue"))
+                 .where(*incident_conditions(view)).group_by(I.c.adcode, cell_lat, cell_lon))
+    return frame.sort_values(["adcode", "lat", "lon"]).reset_index(drop=True)
+
+
+SUMMARY_VIEWS = [
+    dict(start=date(2026, 1, 1)),  # 本年: whole months, weeks and days
+    dict(region="341021", start=date(2026, 1, 1)),
+    dict(start=date(2025, 10, 22)),  # 400 days: weekly buckets
+    dict(region="341003", start=date(2025, 1, 1)),  # monthly buckets, part of them before the data
+    dict(start=date(2026, 3, 5), end=date(2026, 8, 19), theme=("safety", "traffic")),
+    dict(region="341024", start=date(2026, 1, 1), type=("safety.fire",), severity=("3", "4")),
+    dict(start=date(2026, 1, 1), status=("open", "closed")),
+    dict(start=date(2026, 6, 3), end=date(2026, 9, 28), overdue=("1",), source=("110", "12345")),
+    dict(),
+]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_summaries_give_the_figures_of_the_incident_rows(env, request, database):
+    """Every incident figure of the cockpits read from the summaries equals the same figure counted
+    on the incident rows, for regions, long and short ranges and every filter."""
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+    from data.queries import incidents, safety
+
+    url = env["url"] if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    try:
+        for arguments in SUMMARY_VIEWS:
+            view = view_of(**arguments)
+            name = f"{view.region} {view.start}…{view.end} {view.filters}"
+            assert incidents.counts(view) == pytest.approx(rows_counts(view), nan_ok=True), name
+            assert incidents.counts(view)["total"] > 0, name
+            for column, got in (("theme", incidents.by_theme(view)), ("type_code", incidents.by_type(view, "en")),
+                                ("source", safety.by_source(view))):
+                expected = rows_grouped(view, column, "en")
+                got = got.set_index(column).sort_index()
+                pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False, obj=f"{column} {name}")
+            status = rows_grouped(view, "status")
+            got = safety.by_status(view).set_index("status")
+            assert got.loc[got["incidents"] > 0, ["incidents", "overdue"]].sort_index().to_dict() == \
+                status[["incidents", "overdue"]].to_dict(), name
+            severity = rows_grouped(view, "severity")["incidents"].to_dict()
+            assert {k: v for k, v in safety.by_severity(view).set_index("severity")["incidents"].items() if v} == \
+                severity, name
+            funnel = incidents.closed_loop(view).set_index("stage")["incidents"]
+            steps = rows_step_times(view).set_index("step")
+            assert funnel["reported"] == rows_counts(view)["total"]
+            assert funnel["closed"] == steps.loc["closed", "reached"]
+            got = safety.step_times(view).set_index("step")
+            pd.testing.assert_frame_equal(got[steps.columns], steps, check_dtype=False, rtol=1e-9,
+                                          obj=f"steps {name}")
+            counties = safety.by_county(view).set_index("adcode")
+            by_adcode = rows_grouped(view, "adcode")
+            assert counties["incidents"].sum() == incidents.counts(view)["total"], name
+            for county in set(counties.index) & set(by_adcode.index):  # rows of a city's counties: the city
+                assert tuple(counties.loc[county, ["incidents", "open"]]) == \
+                    tuple(by_adcode.loc[county, ["incidents", "open"]]), name
+            pd.testing.assert_frame_equal(safety.trend(view), rows_trend(view), check_dtype=False,
+                                          obj=f"trend {name}")
+            if not view.filters:
+                density = safety.density(view).sort_values(["adcode", "lat", "lon"]).reset_index(drop=True)
+                pd.testing.assert_frame_equal(density, rows_density(view), check_dtype=False, rtol=1e-9,
+                                              obj=f"density {name}")
+    finally:
+        override_settings(database_url=env["url"])
+        forget_data_version()

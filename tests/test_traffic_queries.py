@@ -269,3 +269,136 @@ def test_postgresql_gives_the_same_answers_as_sqlite(demo_env):
         for fn, a, b in zip(functions, lite, pg):
             pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False,
                                           obj=f"{fn.__name__} {view.region} {view.filters}")
+
+
+# ---------------------------------------------------------------------------------- summaries
+# The road summaries (data/summaries.py) must give exactly what the readings give. These are the
+# queries as they read road_hourly itself, for every segment of the region.
+def readings_hour_profile(view: ViewState) -> pd.DataFrame:
+    from data.queries.traffic import _hours_of, _sum_by
+
+    frame = _hours_of(view)
+    return _sum_by(frame, frame["ts"].dt.hour.rename("hour")).sort_values("hour").reset_index(drop=True)
+
+
+def readings_weekday_hour(view: ViewState) -> pd.DataFrame:
+    from data.queries.traffic import _hours_of, _sum_by
+
+    frame = _hours_of(view)
+    keys = [frame["ts"].dt.weekday.rename("weekday"), frame["ts"].dt.hour.rename("hour")]
+    return _sum_by(frame, keys).sort_values(["weekday", "hour"]).reset_index(drop=True)
+
+
+def readings_segment_sums(view: ViewState, ranges: list[tuple[date, date]]) -> pd.DataFrame:
+    """Each segment of the view's region summed over these runs of days, finished."""
+    from sqlalchemy import or_, select
+
+    from data.queries.common import day_bounds, read
+    from data.queries.traffic import R, _finish_weighted, _weighted_columns, segments
+
+    bounds = [day_bounds(a, b) for a, b in ranges]
+    frame = read(select(R.c.segment_id, *_weighted_columns())
+                 .where(R.c.segment_id.in_(segments(view)["segment_id"].tolist()),
+                        or_(*[(R.c.ts >= low) & (R.c.ts < high) for low, high in bounds]))
+                 .group_by(R.c.segment_id))
+    return _finish_weighted(frame).set_index("segment_id").sort_index()
+
+
+def readings_parking_trend(view: ViewState) -> pd.DataFrame:
+    """parking_trend by hour from the quarter-hour readings of every lot of the region."""
+    from sqlalchemy import func, select
+
+    from data.catalogue import indicator
+    from data.queries.common import day_bounds, read
+    from data.queries.traffic import OCCUPANCY, L, P, lots
+
+    low, high = day_bounds(view.start, view.end)
+    frame = read(select(P.c.ts, func.sum(P.c.occupied).label("occupied"), func.sum(L.c.spaces).label("spaces"))
+                 .join(L, L.c.id == P.c.lot_id)
+                 .where(P.c.lot_id.in_(lots(view)["lot_id"].tolist()), P.c.ts >= low, P.c.ts < high)
+                 .group_by(P.c.ts))
+    bucket = pd.to_datetime(frame["ts"]).dt.floor("h").rename("bucket")
+    sums = frame[["occupied", "spaces"]].groupby(bucket).sum().reset_index()
+    sums["occupancy"] = (indicator(OCCUPANCY).factor * sums["occupied"] / sums["spaces"]).round(2)
+    return sums[["bucket", "occupancy", "occupied", "spaces"]]
+
+
+def readings_congestion_trend(view: ViewState) -> pd.DataFrame:
+    """congestion_trend of chosen weekdays or hours, from the readings of every segment."""
+    from data.queries.common import align_last_year, grain_for
+    from data.queries.traffic import WEEKS_52, _bucket_labels, _hours_of, _sum_by
+
+    grain = grain_for(view.start, view.end)
+    shift = WEEKS_52 if grain == "day" and view.filter_values("weekday") else None
+    last_year = (view.start - timedelta(days=shift), view.end - timedelta(days=shift)) if shift \
+        else view.same_period_last_year()
+    parts = []
+    for label, (start, end) in (("value", (view.start, view.end)), ("last_year", last_year)):
+        frame = _hours_of(view, start, end)
+        part = _sum_by(frame, _bucket_labels(frame["ts"], grain).rename("bucket"))
+        parts.append(part[["bucket", "congestion"]].rename(columns={"congestion": label}))
+    return align_last_year(parts[0], parts[1], grain, shift_days=shift)
+
+
+SUMMARY_VIEWS = [
+    ViewState(region="341000", start=date(2026, 1, 1), end=END),  # 本年: months, weeks and days
+    ViewState(region=COUNTY, start=date(2026, 1, 1), end=END),
+    ViewState(region="341003", start=date(2025, 10, 22), end=END),  # 400 days: weekly buckets
+    ViewState(region="341000", start=date(2026, 10, 27), end=END).set_filter("weekday", ("0", "5")),
+    ViewState(region=COUNTY, start=date(2026, 2, 11), end=date(2026, 6, 9)).set_filter("hour", ("8", "17")),
+    ViewState(region="341000", start=date(2026, 11, 19), end=END).set_filter("weekday", ("2",))
+    .set_filter("hour", ("7",)),
+    # chosen segments at every hour: days, weeks or months of summary_road_segment
+    ViewState(region="341000", start=date(2026, 10, 27), end=END).set_filter("segment", ("1", "3")),
+    ViewState(region="341000", start=date(2026, 1, 1), end=END).set_filter("segment", ("2",)),
+    ViewState(region="341000", start=date(2025, 1, 1), end=END).set_filter("segment", ("4", "5")),
+]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_summaries_give_the_figures_of_the_readings(database, demo_env, request):
+    """Hour profiles, weekday × hour, rankings of segments, the trend of chosen hours and the roads
+    around scenic spots read the summaries: the same figures as the readings of every segment."""
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+    from data.queries import traffic
+    from data.queries.traffic import _first_road_day, _ordinary_runs, holiday_in_view
+
+    url = demo_env["url"] if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    try:
+        for view in SUMMARY_VIEWS:
+            name = f"{view.region} {view.start}…{view.end} {view.filters}"
+            pd.testing.assert_frame_equal(traffic.hour_profile(view), readings_hour_profile(view),
+                                          check_dtype=False, obj=f"hour_profile {name}")
+            pd.testing.assert_frame_equal(traffic.weekday_hour(view), readings_weekday_hour(view),
+                                          check_dtype=False, obj=f"weekday_hour {name}")
+            if view.filters:
+                trend = traffic.congestion_trend(view)
+                assert trend["value"].notna().any(), name
+                pd.testing.assert_frame_equal(trend, readings_congestion_trend(view), check_dtype=False,
+                                              obj=f"congestion_trend {name}")
+            else:  # whole days: summary_road_segment
+                ranking = traffic.segment_ranking(view).set_index("segment_id").sort_index()
+                expected = readings_segment_sums(view, [(view.start, view.end)])
+                assert len(ranking) == len(expected) > 0
+                pd.testing.assert_frame_equal(ranking[expected.columns], expected, check_dtype=False,
+                                              obj=f"segment_ranking {name}")
+                scenic = traffic.scenic_roads(view).set_index("segment_id").sort_index()
+                holiday = holiday_in_view(view, _first_road_day())
+                on_holiday = readings_segment_sums(view, [(holiday.start, min(holiday.end, view.end))])
+                ordinary = readings_segment_sums(view, _ordinary_runs(holiday.start - timedelta(days=28),
+                                                                      holiday.start - timedelta(days=1)))
+                assert not scenic.empty
+                assert scenic["holiday"].tolist() == on_holiday.loc[scenic.index, "congestion"].tolist()
+                assert scenic["normal"].tolist() == ordinary.loc[scenic.index, "congestion"].tolist()
+                # the last week's parking by hour: summary_parking_quarter
+                week = view.with_range(END - timedelta(days=6), END)
+                parking = traffic.parking_trend(week)
+                assert parking.attrs["grain"] == "hour" and len(parking) > 100
+                pd.testing.assert_frame_equal(parking, readings_parking_trend(week), check_dtype=False,
+                                              obj=f"parking_trend {week.region}")
+    finally:
+        override_settings(database_url=demo_env["url"])
+        forget_data_version()

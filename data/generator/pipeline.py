@@ -3,6 +3,8 @@
 Both build the rows of a run of days with the same functions (`build_days`); a live tick just does
 it for the current day with the cutoff at "now", appends the readings newer than the last tick,
 replaces the current day's daily rows and advances open incidents along their closed loop.
+The summary tables (data/summaries.py) follow in the same transaction: built for every day after
+a full run, rebuilt by a tick for the days whose readings or incidents it changed.
 
 parking_quarter is the hot store of 15-minute readings: only the last PARKING_HOT_DAYS days are
 kept (its daily occupancy lives on in region_daily for every day).
@@ -16,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, inspect, select, update
+from sqlalchemy import Connection, bindparam, delete, func, inspect, select, update
 
 from core.settings import get_settings
 from data import bulk
@@ -33,18 +35,19 @@ from data.models import (AirDaily, AirHourly, AirStation, CareInstitution, DataM
                          PlanTarget, PollutionSource, PollutionSourceDaily, Region, RegionDaily, RoadHourly, RoadSegment,
                          ScenicSpot, SpotHourly, VisitorOriginDaily, VisitorProfileDaily, WarningState, WaterMonthly,
                          WaterSection)
+from data.summaries import SUMMARY_MODELS, refresh_days, refresh_summaries, summaries_of
 
 log = logging.getLogger(__name__)
 
 PARKING_HOT_DAYS = 90
 # Rows of hourly and quarter-hourly readings per chunk of days (bounds memory at any scale).
 ROWS_PER_CHUNK = 2_000_000
-# Every table the generator fills, children before parents (the order rows are deleted in).
-# Warnings judged on replaced data are meaningless, so warning_state is cleared with them.
-GENERATED = (RegionDaily, AirHourly, AirDaily, WaterMonthly, PollutionSourceDaily, SpotHourly, VisitorOriginDaily,
-             VisitorProfileDaily, RoadHourly, ParkingQuarter, Incident, HomeCareDaily, DeviceCall, ElderlyPopulation,
-             PlanTarget, PlanActual, WarningState, AirStation, WaterSection, PollutionSource, RoadSegment, ParkingLot,
-             ScenicSpot, IncidentType, CareInstitution, HazardSource, Region)
+# Every table the generator fills, children before parents (the order rows are deleted in), the
+# summaries first. Warnings judged on replaced data are meaningless, so warning_state is cleared with them.
+GENERATED = (*SUMMARY_MODELS, RegionDaily, AirHourly, AirDaily, WaterMonthly, PollutionSourceDaily, SpotHourly,
+             VisitorOriginDaily, VisitorProfileDaily, RoadHourly, ParkingQuarter, Incident, HomeCareDaily, DeviceCall,
+             ElderlyPopulation, PlanTarget, PlanActual, WarningState, AirStation, WaterSection, PollutionSource,
+             RoadSegment, ParkingLot, ScenicSpot, IncidentType, CareInstitution, HazardSource, Region)
 # The big time-series tables, loaded with their secondary indexes dropped.
 SERIES = (RegionDaily, AirHourly, AirDaily, PollutionSourceDaily, SpotHourly, VisitorOriginDaily, VisitorProfileDaily,
           RoadHourly, ParkingQuarter, Incident, HomeCareDaily, DeviceCall)
@@ -223,6 +226,9 @@ def generate(url: str | None = None, *, scale: float = 1.0, seed: int = 20211, e
                 if progress:
                     progress(min(start + step, len(all_days)) / len(all_days), f"{days[-1]:%Y-%m-%d}")
             write(conn, RegionDaily, rolled_up(ctx, _ontime_rows(ctx, all_days, closed, on_time)))
+        refresh_summaries(conn, first, last, root=root)  # read through the raw tables' indexes, built again above
+        for model in SUMMARY_MODELS:
+            counts[model.__tablename__] = conn.execute(select(func.count()).select_from(model)).scalar()
         version = int(previous) + 1
         _write_meta(conn, {"version": str(version), "updated_at": cutoff.isoformat(), "first_day": first.isoformat(),
                            "last_day": last.isoformat(), "seed": str(ctx.seed), "scale": repr(ctx.scale),
@@ -290,7 +296,8 @@ def _advance(conn: Connection, ctx: Context, first: date, since: datetime, now: 
         frame = chunk.frames[model]
         counts[model.__tablename__] = bulk.insert_frame(conn, model.__table__, frame[frame[column] > stamp])
     counts["incident"] = bulk.insert_frame(conn, Incident.__table__, incidents[reported > stamp])
-    counts["incident_updated"] = _update_incidents(conn, incidents[reported <= stamp], since, now)
+    updated = _update_incidents(conn, incidents[reported <= stamp], since, now)
+    counts["incident_updated"] = len(updated)
     # Daily rows of the days touched: replaced whole.
     for model in (AirDaily, PollutionSourceDaily, VisitorOriginDaily, VisitorProfileDaily, HomeCareDaily):
         conn.execute(delete(model).where(model.day.between(days[0], days[-1])))
@@ -303,28 +310,39 @@ def _advance(conn: Connection, ctx: Context, first: date, since: datetime, now: 
     conn.execute(delete(RegionDaily).where(RegionDaily.day.between(days[0], days[-1])))
     counts["region_daily"] = bulk.insert_frame(conn, RegionDaily.__table__, rolled_up(ctx, chunk.county_rows))
     hot_from = datetime.combine(now.date() - timedelta(days=PARKING_HOT_DAYS - 1), time())
+    oldest = conn.execute(select(func.min(ParkingQuarter.ts)).where(ParkingQuarter.ts < hot_from)).scalar()
     conn.execute(delete(ParkingQuarter).where(ParkingQuarter.ts < hot_from))
+    # Summaries of the days changed: the new readings' days (and the parking days that left the hot
+    # store); the new incidents' days and the days on which the incidents that moved along their
+    # closed loop were reported.
+    refresh_summaries(conn, days[0], days[-1], tables=summaries_of("road_hourly"), root=ctx.root)
+    left = [] if oldest is None else _day_range(pd.Timestamp(oldest).date(), hot_from.date() - timedelta(days=1))
+    refresh_days(conn, [*days, *left], tables=summaries_of("parking_quarter"), root=ctx.root)
+    moved_days = pd.to_datetime(updated["reported_at"]).dt.date
+    refresh_days(conn, [*days, *moved_days], tables=summaries_of("incident"), root=ctx.root)
     return counts
 
 
-def _update_incidents(conn: Connection, incidents: pd.DataFrame, since: datetime, now: datetime) -> int:
+def _update_incidents(conn: Connection, incidents: pd.DataFrame, since: datetime, now: datetime) -> pd.DataFrame:
     """Write the steps that open incidents reached between the last tick and now (and the overdue
-    flag of those whose deadline passed)."""
+    flag of those whose deadline passed); returns those incidents (id, reported_at and the columns
+    written)."""
     lower, upper = np.datetime64(since, "s"), np.datetime64(now, "s")
     moved = np.zeros(len(incidents), dtype=bool)
     for column in incident_module.STEP_COLUMNS[1:] + ("deadline_at",):
         values = incidents[column].to_numpy()
         moved |= (values > lower) & (values <= upper)
     columns = [*incident_module.STEP_COLUMNS[1:], "status", "overdue", "satisfaction"]
-    changed = incidents.loc[moved, ["id", *columns]]
+    changed = incidents.loc[moved, ["id", "reported_at", *columns]]
     if changed.empty:
-        return 0
+        return changed
     table = Incident.__table__
     statement = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in columns})
-    params = [{f"b_{k}": _python(v) for k, v in zip(changed.columns, row)}
-              for row in changed.itertuples(index=False, name=None)]
+    written = changed[["id", *columns]]
+    params = [{f"b_{k}": _python(v) for k, v in zip(written.columns, row)}
+              for row in written.itertuples(index=False, name=None)]
     conn.execute(statement, params)
-    return len(params)
+    return changed
 
 
 def _python(value):

@@ -1,30 +1,34 @@
 """Incident queries shared by the overview, the theme cockpits and the incident desk.
 
 One function turns the view (region, time, incident filters) into the WHERE clause, so a count
-on a cockpit and the rows behind it on the desk are always the same set.
+on a cockpit and the rows behind it on the desk are always the same set. Counts over a range read
+an incident summary (data/summaries.py; `summary_table`) instead of the rows: `summary_conditions`
+chooses there exactly the incidents `incident_conditions` chooses here (the summary's rows of the
+view's region, its filters on the same columns), so that each count equals the desk's number of rows.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.db import get_engine
-from data.models import Incident, IncidentType
-from data.queries.common import counties_under, day_bounds, read
+from data.models import Incident, IncidentType, SummaryIncident, SummaryIncidentStatus
+from data.queries.common import counties_under, day_bounds, dialect_name, fetch, read
 from data.regions import region_tree
+from data.summaries import period_condition, pieces
 
 I = Incident.__table__
 T = IncidentType.__table__
+U = SummaryIncident.__table__  # incidents counted per region, period and every filter dimension
+N = SummaryIncidentStatus.__table__  # the same without type, source and severity: several times fewer rows
 INCIDENT_FILTERS = ("theme", "type", "severity", "status", "source", "overdue")
 OPEN_STATUSES = ("reported", "accepted", "dispatched", "handled")
 STAGES = (("reported", "上报", "Reported"), ("accepted", "受理", "Accepted"), ("dispatched", "派遣", "Dispatched"),
           ("handled", "处置", "Handled"), ("closed", "办结", "Closed"), ("visited", "回访", "Visited"))
-STAGE_COLUMNS = {"reported": I.c.reported_at, "accepted": I.c.accepted_at, "dispatched": I.c.dispatched_at,
-                 "handled": I.c.handled_at, "closed": I.c.closed_at, "visited": I.c.visited_at}
 
 
 def incident_conditions(view: ViewState, *, with_time: bool = True) -> list:
@@ -40,27 +44,57 @@ def incident_conditions(view: ViewState, *, with_time: bool = True) -> list:
     if with_time:
         start, end = day_bounds(view.start, view.end)
         conditions += [I.c.reported_at >= start, I.c.reported_at < end]
+    return conditions + _filter_conditions(I, view, status_is_open())
+
+
+def _filter_conditions(table, view: ViewState, is_open) -> list:
+    """The incident filters of the view on `table` (incident or summary_incident: the same columns);
+    `is_open` is the condition that the status filter's 'open' means."""
+    conditions = []
     filters = view.filter_dict
     if filters.get("theme"):
-        conditions.append(I.c.theme.in_(filters["theme"]))
+        conditions.append(table.c.theme.in_(filters["theme"]))
     if filters.get("type"):
-        conditions.append(I.c.type_code.in_(filters["type"]))
+        conditions.append(table.c.type_code.in_(filters["type"]))
     if filters.get("severity"):
-        conditions.append(I.c.severity.in_([int(v) for v in filters["severity"]]))
+        conditions.append(table.c.severity.in_([int(v) for v in filters["severity"]]))
     if filters.get("source"):
-        conditions.append(I.c.source.in_(filters["source"]))
+        conditions.append(table.c.source.in_(filters["source"]))
     if filters.get("status"):
         statuses = set(filters["status"])
         parts = []
         if "open" in statuses:
-            parts.append(status_is_open())
+            parts.append(is_open)
             statuses.discard("open")
         if statuses:
-            parts.append(I.c.status.in_(sorted(statuses)))
+            parts.append(table.c.status.in_(sorted(statuses)))
         conditions.append(or_(*parts))
     if filters.get("overdue"):
-        conditions.append(I.c.overdue.is_(True))
+        conditions.append(table.c.overdue.is_(True))
     return conditions
+
+
+def summary_table(view: ViewState, by: str | None = None):
+    """The incident summary a figure reads: summary_incident_status unless the view's filters or the
+    grouping (`by`, a column) need the incidents' type, source or severity (summary_incident)."""
+    if by in ("type_code", "source", "severity") or any(view.filter_values(d) for d in ("type", "source", "severity")):
+        return U
+    return N
+
+
+def summary_conditions(view: ViewState, table, *, regions: list[str] | None = None, largest: str = "month") -> list:
+    """WHERE conditions on an incident summary (`summary_table`) for the incidents `incident_conditions`
+    chooses: the rows of the view's region (or of these regions, each its own incidents), the pieces
+    of its time range (whole months, weeks, days: `largest` 'week' or 'day' to group them into such
+    buckets), its filters."""
+    region = table.c.adcode.in_(regions) if regions is not None else table.c.adcode == view.region
+    return [region, period_condition(table, pieces(view.start, view.end, largest), dialect_name()),
+            *_filter_conditions(table, view, table.c.status.in_(OPEN_STATUSES))]
+
+
+def summed_if(condition, column):
+    """Σ of a summary count over the rows where `condition` holds."""
+    return func.sum(case((condition, column), else_=0))
 
 
 def status_is_open():
@@ -75,30 +109,40 @@ def status_is_open():
     return condition
 
 
+COUNTS = ("total", "open", "overdue", "open_overdue", "closed", "closed_on_time")
+
+
 @cached
 def counts(view: ViewState) -> dict:
     """Incidents reported in the range; of them still open, overdue, open and overdue; closed on time."""
-    conditions = incident_conditions(view)
-    is_open = I.c.status.in_(OPEN_STATUSES)
-    statement = select(
-        func.count().label("total"),
-        func.sum(case((is_open, 1), else_=0)).label("open"),
-        func.sum(case((I.c.overdue.is_(True), 1), else_=0)).label("overdue"),
-        func.sum(case((and_(is_open, I.c.overdue.is_(True)), 1), else_=0)).label("open_overdue"),
-        func.sum(case((I.c.closed_at.is_not(None), 1), else_=0)).label("closed"),
-        func.sum(case((and_(I.c.closed_at.is_not(None), I.c.overdue.is_(False)), 1), else_=0)).label("closed_on_time"),
-    ).where(*conditions)
-    row = read(statement).iloc[0].to_dict()
-    out = {k: int(v or 0) for k, v in row.items()}
-    out["ontime_rate"] = (100.0 * out["closed_on_time"] / out["closed"]) if out["closed"] else None
+    return counts_of_ranges(view, [(view.start, view.end)])[0]
+
+
+def counts_of_ranges(view: ViewState, ranges: list[tuple]) -> list[dict]:
+    """`counts` of the view over each of these ranges (first, last day), in one statement."""
+    table = summary_table(view)
+    is_open, overdue = table.c.status.in_(OPEN_STATUSES), table.c.overdue.is_(True)
+    sums = [func.sum(table.c.incidents), summed_if(is_open, table.c.incidents), summed_if(overdue, table.c.incidents),
+            summed_if(and_(is_open, overdue), table.c.incidents), func.sum(table.c.closed),
+            summed_if(table.c.overdue.is_(False), table.c.closed)]
+    parts = [select(literal_column(str(number)).label("part"), *sums)
+             .where(*summary_conditions(view.with_range(first, last), table))
+             for number, (first, last) in enumerate(ranges)]
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    out = [{}] * len(ranges)
+    for number, *values in fetch(statement):
+        figures = {name: int(value or 0) for name, value in zip(COUNTS, values)}
+        figures["ontime_rate"] = (100.0 * figures["closed_on_time"] / figures["closed"]) if figures["closed"] else None
+        out[int(number)] = figures
     return out
 
 
 @cached
 def by_theme(view: ViewState) -> pd.DataFrame:
-    statement = (select(I.c.theme, func.count().label("incidents"),
-                        func.sum(case((I.c.overdue.is_(True), 1), else_=0)).label("overdue"))
-                 .where(*incident_conditions(view)).group_by(I.c.theme))
+    table = summary_table(view)
+    statement = (select(table.c.theme, func.sum(table.c.incidents).label("incidents"),
+                        summed_if(table.c.overdue.is_(True), table.c.incidents).label("overdue"))
+                 .where(*summary_conditions(view, table)).group_by(table.c.theme))
     frame = read(statement)
     return frame.sort_values("incidents", ascending=False).reset_index(drop=True)
 
@@ -106,20 +150,21 @@ def by_theme(view: ViewState) -> pd.DataFrame:
 @cached
 def by_type(view: ViewState, lang: str = "zh") -> pd.DataFrame:
     name = T.c.name_en if lang == "en" else T.c.name
-    statement = (select(I.c.type_code, name.label("name"), func.count().label("incidents"),
-                        func.sum(case((I.c.overdue.is_(True), 1), else_=0)).label("overdue"))
-                 .join(T, T.c.code == I.c.type_code)
-                 .where(*incident_conditions(view)).group_by(I.c.type_code, name))
+    statement = (select(U.c.type_code, name.label("name"), func.sum(U.c.incidents).label("incidents"),
+                        summed_if(U.c.overdue.is_(True), U.c.incidents).label("overdue"))
+                 .join(T, T.c.code == U.c.type_code)
+                 .where(*summary_conditions(view, U)).group_by(U.c.type_code, name))
     return read(statement).sort_values("incidents", ascending=False).reset_index(drop=True)
 
 
 @cached
 def closed_loop(view: ViewState) -> pd.DataFrame:
     """The closed-loop funnel: how many of the range's incidents reached each step."""
-    columns = [func.count(STAGE_COLUMNS[key]).label(key) for key, _, _ in STAGES]
-    row = read(select(*columns).where(*incident_conditions(view))).iloc[0]
-    return pd.DataFrame([{"stage": key, "stage_zh": zh, "stage_en": en, "incidents": int(row[key] or 0)}
-                         for key, zh, en in STAGES])
+    table = summary_table(view)
+    reached = {"reported": table.c.incidents, **{key: table.c[key] for key, _, _ in STAGES[1:]}}
+    (row,) = fetch(select(*[func.sum(reached[key]) for key, _, _ in STAGES]).where(*summary_conditions(view, table)))
+    return pd.DataFrame([{"stage": key, "stage_zh": zh, "stage_en": en, "incidents": int(value or 0)}
+                         for (key, zh, en), value in zip(STAGES, row)])
 
 
 @cached
@@ -149,41 +194,6 @@ def points(view: ViewState, limit: int = 3000) -> pd.DataFrame:
 # rules count them the same way); 回访 has none. The 办结 limit is the deadline.
 STEP_LIMITS = {"accepted": T.c.accept_limit_min, "dispatched": T.c.dispatch_limit_min,
                "handled": T.c.handle_limit_min, "closed": T.c.close_limit_min}
-
-
-def minutes_between(later, earlier):
-    """Minutes from `earlier` to `later` as an SQL expression (NULL when either is NULL)."""
-    if get_engine().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 60.0
-    return (func.julianday(later) - func.julianday(earlier)) * 1440.0
-
-
-def time_number(column):
-    """A timestamp ready for `minutes_of`, NULL for NULL: on SQLite its Julian day, so that a text
-    time is parsed once per row however often the minutes are used; PostgreSQL subtracts its
-    timestamps directly (the epoch of each one, numeric, costs more than the interval's)."""
-    if get_engine().dialect.name == "postgresql":
-        return column
-    return func.julianday(column)
-
-
-def minutes_of(later, earlier):
-    """Minutes between two `time_number`s: exactly the figure `minutes_between` gives for the times."""
-    if get_engine().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 60.0
-    return (later - earlier) * 1440.0
-
-
-def computed_once(statement):
-    """A SELECT used as a derived table whose expressions are evaluated once per row.
-
-    SQLite merges a subquery into the aggregate around it and then evaluates the subquery's
-    expressions wherever the outer query names them (julianday() on every row, once per name);
-    a LIMIT (-1: none) keeps it a separate step. On PostgreSQL `time_number` is the column itself,
-    so the subquery it merges costs nothing."""
-    if get_engine().dialect.name == "sqlite":
-        return statement.limit(-1)
-    return statement
 
 
 @cached

@@ -10,30 +10,43 @@ Filters read: segment (road segments), weekday (0 = Monday) and hour (0…23) of
 (parking lots). "Now" means the latest reading at or before the end of the view's range, so a
 view of a past week shows how that week ended.
 
-Speed: the database sums readings per time stamp or per entity, with no function applied to each
-row (date functions over tens of thousands of rows cost more than the sums); the calendar
-grouping (hour of day, weekday, day, week) is done in pandas on those few hundred sums, and a
-choice of weekdays and hours becomes the list of the hour stamps it means (index lookups).
+Speed: long ranges read the summary tables (data/summaries.py), whose sums give the same figures
+as the readings: the whole region's hours (no segment filter) from summary_road_hour, one row per
+region and hour stamp with its weekday and hour, so that profiles group in SQL into 24 or 168
+rows; segments over whole days (rankings without a weekday or hour filter, trends of chosen
+segments, roads around scenic spots) from summary_road_segment, a year being about twenty of its
+pieces per segment. The readings themselves are read for chosen segments (a few of them) by hour
+and for segments at chosen hours: summed per time stamp or per segment with no function applied
+to each row, the calendar grouping done in numpy on those sums, and a choice of weekdays and hours
+becoming the list of the hour stamps it means (index lookups). Small answers are put together from
+plain rows (`fetch`): pandas' own steps cost more than these queries.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import indicator
 from data.generator.calendar import Holiday, holiday_on, holidays_between
-from data.models import ParkingLot, ParkingQuarter, RoadHourly, RoadSegment, ScenicSpot
+from data.models import (ParkingLot, ParkingQuarter, RoadHourly, RoadSegment, ScenicSpot, SummaryParkingQuarter,
+                         SummaryRoadHour, SummaryRoadSegment)
 from data.queries import incidents, indicators
-from data.queries.common import align_last_year, counties_under, day_bounds, grain_for, read, region_names
+from data.queries.common import (align_last_year, counties_under, day_bounds, dialect_name, fetch, grain_for,
+                                 on_one_connection, read, region_names)
+from data.summaries import bucket_of, period_condition, pieces
 
 R = RoadHourly.__table__
 S = RoadSegment.__table__
+H = SummaryRoadHour.__table__  # a region's readings per hour stamp
+G = SummaryRoadSegment.__table__  # a segment's readings per day, week, month
 P = ParkingQuarter.__table__
 L = ParkingLot.__table__
+Q = SummaryParkingQuarter.__table__  # a region's parking readings per quarter hour
 CONGESTION, OCCUPANCY = "traffic.congestion", "traffic.parking_occupancy"
 THEME = "traffic"
 BASELINE_DAYS = 28  # ordinary days before a holiday that "roads around scenic spots" compares it with
@@ -60,26 +73,40 @@ def _weighted_columns() -> list:
 SUMS = ["s_congestion", "s_speed", "volume", "plain_congestion", "plain_speed", "readings"]
 
 
+def _summed_columns(summary) -> list:
+    """`_weighted_columns` over the rows of a summary table, which holds those sums already."""
+    return [func.sum(summary.c[name]).label(name) for name in SUMS]
+
+
 def _finish_weighted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn the sums of `_weighted_columns` into congestion, speed and the catalogue level.
-    An hour without vehicles has no weight: plain means stand in when a group has none at all."""
-    sums = frame[SUMS].astype(float)
-    weighted = sums["volume"] > 0
-    frame = frame.drop(columns=SUMS).assign(
-        congestion=(sums["s_congestion"] / sums["volume"]).where(weighted, sums["plain_congestion"] / sums["readings"])
-        .round(3),
-        speed=(sums["s_speed"] / sums["volume"]).where(weighted, sums["plain_speed"] / sums["readings"]).round(1),
-        volume=sums["volume"].astype("int64"),
-    )
+    """Turn the sums of `_weighted_columns` into congestion, speed and the catalogue level (the other
+    columns are kept, first). An hour without vehicles has no weight: plain means stand in when a
+    group has none at all. (In numpy: a few hundred rows, where pandas' own steps cost more.)"""
+    sums = {name: frame[name].to_numpy(dtype=float) for name in SUMS}
+    volume, readings = sums["volume"], sums["readings"]
+    weighted = volume > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        congestion = np.where(weighted, sums["s_congestion"] / volume, sums["plain_congestion"] / readings)
+        speed = np.where(weighted, sums["s_speed"] / volume, sums["plain_speed"] / readings)
+    congestion = np.round(congestion, 3)
     ind = indicator(CONGESTION)
-    frame["level"] = [ind.level_of(v) for v in frame["congestion"]]
-    return frame
+    columns = {name: frame[name] for name in frame.columns if name not in SUMS}
+    columns.update(congestion=congestion, speed=np.round(speed, 1), volume=volume.astype("int64"),
+                   level=[ind.level_of(v) for v in congestion])
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _sum_by(frame: pd.DataFrame, keys) -> pd.DataFrame:
-    """Add up per-stamp sums by calendar keys (Series aligned with the frame) and finish them."""
-    grouped = frame[SUMS].groupby(keys).sum()
-    return _finish_weighted(grouped.reset_index())
+    """Add up per-stamp sums by calendar keys (named Series aligned with the frame) and finish them,
+    sorted by the keys. (numpy's unique and bincount: pandas' groupby costs more on these sizes.)"""
+    keys = [keys] if isinstance(keys, pd.Series) else list(keys)
+    uniques, codes = zip(*(np.unique(key.to_numpy(), return_inverse=True) for key in keys))
+    shape = tuple(len(values) for values in uniques)
+    groups, group_of_row = np.unique(np.ravel_multi_index(codes, shape), return_inverse=True)
+    columns = {key.name: values[index] for key, values, index in zip(keys, uniques, np.unravel_index(groups, shape))}
+    for name in SUMS:
+        columns[name] = np.bincount(group_of_row, weights=frame[name].to_numpy(dtype=float), minlength=len(groups))
+    return _finish_weighted(pd.DataFrame(columns))
 
 
 def _hour_stamps(start: date, end: date, weekdays: list[int], hours: list[int]) -> list[datetime]:
@@ -128,13 +155,22 @@ def _bucket_labels(stamps: pd.Series, grain: str) -> pd.Series:
 @cached
 def segments(view: ViewState) -> pd.DataFrame:
     """The road segments in the view's region (and, with a segment filter, only those)."""
-    statement = (select(S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode, S.c.lat, S.c.lon,
-                        S.c.length_km, S.c.near_spot_id)
-                 .where(S.c.adcode.in_(counties_under(view.region))).order_by(S.c.id))
+    return read(select(S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode, S.c.lat, S.c.lon,
+                       S.c.length_km, S.c.near_spot_id).where(*_segment_conditions(view)).order_by(S.c.id))
+
+
+def _segment_conditions(view: ViewState) -> list:
+    """WHERE conditions on road_segment for the segments of `segments(view)`."""
+    conditions = [S.c.adcode.in_(counties_under(view.region))]
     wanted = _ints(view.filter_values("segment"))
     if wanted:
-        statement = statement.where(S.c.id.in_(wanted))
-    return read(statement)
+        conditions.append(S.c.id.in_(wanted))
+    return conditions
+
+
+def _segment_ids(view: ViewState) -> list[int]:
+    """The ids of `segments(view)`."""
+    return [segment for (segment,) in fetch(select(S.c.id).where(*_segment_conditions(view)).order_by(S.c.id))]
 
 
 SEGMENT_COLUMNS = ["segment_id", "name", "road", "kind", "adcode", "county", "ts", "congestion", "speed", "volume",
@@ -142,22 +178,25 @@ SEGMENT_COLUMNS = ["segment_id", "name", "road", "kind", "adcode", "county", "ts
 
 
 @cached
+@on_one_connection
 def segments_now(view: ViewState) -> pd.DataFrame:
     """Every segment of the region at the latest hour: congestion, speed, vehicles, level;
     the most congested first (columns segment_id, name, road, kind, adcode, county, ts, …)."""
-    roads = segments(view)
-    ids = roads["segment_id"].tolist()
+    ids = _segment_ids(view)
     latest = _latest_reading(R, R.c.segment_id, ids, view.end)
     if latest is None:
         return pd.DataFrame(columns=SEGMENT_COLUMNS)
-    rows = read(select(R.c.segment_id, R.c.congestion_index.label("congestion"), R.c.speed_kmh.label("speed"),
-                       R.c.volume).where(R.c.segment_id.in_(ids), R.c.ts == latest))
-    frame = roads.merge(rows, on="segment_id", how="inner")
-    ind = indicator(CONGESTION)
-    frame = frame.assign(county=frame["adcode"].map(region_names(view.lang)), ts=latest,
-                         level=[ind.level_of(v) for v in frame["congestion"]])
-    return frame[SEGMENT_COLUMNS].sort_values(["congestion", "segment_id"], ascending=[False, True]) \
-        .reset_index(drop=True)
+    rows = fetch(select(S.c.id, S.c.name, S.c.road, S.c.kind, S.c.adcode, R.c.congestion_index, R.c.speed_kmh,
+                        R.c.volume, S.c.lat, S.c.lon)
+                 .select_from(R.join(S, S.c.id == R.c.segment_id)).where(R.c.segment_id.in_(ids), R.c.ts == latest))
+    # a row per segment: put together in Python, where pandas' merges would cost more
+    names, ind = region_names(view.lang), indicator(CONGESTION)
+    records = [{"segment_id": segment, "name": name, "road": road, "kind": kind, "adcode": adcode,
+                "county": names.get(adcode), "ts": latest, "congestion": congestion, "speed": speed, "volume": volume,
+                "level": ind.level_of(congestion), "lat": lat, "lon": lon}
+               for segment, name, road, kind, adcode, congestion, speed, volume, lat, lon in rows]
+    records.sort(key=lambda record: (-record["congestion"], record["segment_id"]))
+    return pd.DataFrame(records, columns=SEGMENT_COLUMNS)
 
 
 def worst_segments_now(view: ViewState, limit: int = 10) -> pd.DataFrame:
@@ -165,22 +204,71 @@ def worst_segments_now(view: ViewState, limit: int = 10) -> pd.DataFrame:
     return segments_now(view).head(limit).reset_index(drop=True)
 
 
-def _hours_of(view: ViewState, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """The view's segments (filter: segment) summed per hour stamp over [start, end] (default: its
-    range) at its weekdays and hours: the sums of `_weighted_columns` by ts, for pandas to group."""
-    ids = segments(view)["segment_id"].tolist()
+def _hours_of(view: ViewState, start: date | None = None, end: date | None = None,
+              ids: list[int] | None = None) -> pd.DataFrame:
+    """The view's segments (filter: segment; or these) summed per hour stamp over [start, end]
+    (default: its range) at its weekdays and hours: the sums of `_weighted_columns` by ts, for
+    pandas to group."""
+    ids = _segment_ids(view) if ids is None else ids
     start, end = (start, end) if start is not None else (view.start, view.end)
-    frame = read(select(R.c.ts, *_weighted_columns())
-                 .where(R.c.segment_id.in_(ids), *_time_conditions(R.c.ts, start, end, view))
-                 .group_by(R.c.ts))
+    frame = _sums_frame(fetch(select(R.c.ts, *_weighted_columns())
+                              .where(R.c.segment_id.in_(ids), *_time_conditions(R.c.ts, start, end, view))
+                              .group_by(R.c.ts)), ["ts"])
     frame["ts"] = pd.to_datetime(frame["ts"])
     return frame
 
 
+def _sums_frame(rows: list[tuple], keys: list[str]) -> pd.DataFrame:
+    """Rows of keys followed by the sums of `_weighted_columns` as a frame, built column by column
+    (from rows of mixed types pandas builds it slower than the query runs)."""
+    columns = list(zip(*rows)) or [()] * (len(keys) + len(SUMS))
+    return pd.DataFrame({**{key: pd.Series(values, dtype=object) for key, values in zip(keys, columns)},
+                         **{name: np.array(values, dtype=float) for name, values in zip(SUMS, columns[len(keys):])}})
+
+
+def _segment_buckets(ids: list[int], start: date, end: date, grain: str) -> pd.DataFrame:
+    """These segments summed over [start, end] in the pieces of summary_road_segment that fit the
+    buckets of `grain` (days; weeks and days; months, weeks and days), each piece with the first day
+    of its bucket as `ts` (for `_bucket_labels`)."""
+    rows = fetch(select(G.c.period, G.c.start, *_summed_columns(G))
+                 .where(G.c.segment_id.in_(ids), period_condition(G, pieces(start, end, grain), dialect_name()))
+                 .group_by(G.c.period, G.c.start))
+    frame = _sums_frame([(bucket_of(period, pd.Timestamp(first).date(), grain), *sums)
+                         for period, first, *sums in rows], ["ts"])
+    frame["ts"] = pd.to_datetime(frame["ts"])
+    return frame
+
+
+def _whole_region(view: ViewState) -> bool:
+    """Whether the view reads every segment of its region (no segment filter): summary_road_hour."""
+    return not view.filter_values("segment")
+
+
+def _region_hours(view: ViewState, keys: list[str], start: date | None = None,
+                  end: date | None = None) -> pd.DataFrame:
+    """Every segment of the view's region summed by `keys` (columns of summary_road_hour: hour,
+    weekday, day) over [start, end] (default: its range) at its weekdays and hours — the same sums
+    as `_hours_of` over the readings, already added up per region and hour stamp."""
+    start, end = (start, end) if start is not None else (view.start, view.end)
+    low, high = day_bounds(start, end)
+    conditions = [H.c.adcode == view.region, H.c.ts >= low, H.c.ts < high]
+    weekdays, hours = _ints(view.filter_values("weekday")), _ints(view.filter_values("hour"))
+    if weekdays:
+        conditions.append(H.c.weekday.in_(weekdays))
+    if hours:
+        conditions.append(H.c.hour.in_(hours))
+    columns = [H.c[key] for key in keys]
+    return read(select(*columns, *_summed_columns(H)).where(*conditions).group_by(*columns))
+
+
 @cached
+@on_one_connection
 def hour_profile(view: ViewState) -> pd.DataFrame:
     """Congestion and speed by hour of the day over the range (filters: segment, weekday);
     columns hour 0…23, congestion, speed, volume, level."""
+    if _whole_region(view):
+        frame = _region_hours(view, ["hour"])
+        return pd.DataFrame() if frame.empty else _finish_weighted(frame).sort_values("hour").reset_index(drop=True)
     frame = _hours_of(view)
     if frame.empty:
         return pd.DataFrame()
@@ -188,8 +276,14 @@ def hour_profile(view: ViewState) -> pd.DataFrame:
 
 
 @cached
+@on_one_connection
 def weekday_hour(view: ViewState) -> pd.DataFrame:
     """Congestion by weekday (0 = Monday) × hour over the range (filter: segment)."""
+    if _whole_region(view):
+        frame = _region_hours(view, ["weekday", "hour"])
+        if frame.empty:
+            return pd.DataFrame()
+        return _finish_weighted(frame).sort_values(["weekday", "hour"]).reset_index(drop=True)
     frame = _hours_of(view)
     if frame.empty:
         return pd.DataFrame()
@@ -198,39 +292,56 @@ def weekday_hour(view: ViewState) -> pd.DataFrame:
 
 
 @cached
+@on_one_connection
 def segment_ranking(view: ViewState) -> pd.DataFrame:
     """Each segment's congestion and speed over the range, at the chosen weekdays and hours
-    (filters: weekday, hour), the most congested first."""
-    roads = segments(view)
-    frame = read(select(R.c.segment_id, *_weighted_columns())
-                 .where(R.c.segment_id.in_(roads["segment_id"].tolist()),
-                        *_time_conditions(R.c.ts, view.start, view.end, view))
-                 .group_by(R.c.segment_id))
+    (filters: weekday, hour), the most congested first. Whole days come from summary_road_segment;
+    chosen weekdays or hours from the readings."""
+    roads = [S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode]
+    if view.filter_values("weekday") or view.filter_values("hour"):
+        statement = (select(*roads, *_weighted_columns()).select_from(R.join(S, S.c.id == R.c.segment_id))
+                     .where(*_segment_conditions(view), *_time_conditions(R.c.ts, view.start, view.end, view)))
+    else:
+        statement = (select(*roads, *_summed_columns(G)).select_from(G.join(S, S.c.id == G.c.segment_id))
+                     .where(*_segment_conditions(view),
+                            period_condition(G, pieces(view.start, view.end), dialect_name())))
+    frame = read(statement.group_by(*roads))
     if frame.empty:
         return frame
-    frame = roads[["segment_id", "name", "road", "kind", "adcode"]].merge(_finish_weighted(frame), on="segment_id")
+    frame = _finish_weighted(frame)
     frame["county"] = frame["adcode"].map(region_names(view.lang))
     return frame.sort_values(["congestion", "segment_id"], ascending=[False, True]).reset_index(drop=True)
 
 
 @cached
+@on_one_connection
 def congestion_trend(view: ViewState) -> pd.DataFrame:
     """Congestion index over the range with the same period last year, bucket by bucket
     (columns bucket, value, last_year; filters: segment, weekday, hour).
 
     The whole region at every hour is the catalogue indicator itself (region_daily, the same
-    volume-weighted mean); a choice of segments, weekdays or hours is computed from road_hourly.
+    volume-weighted mean); chosen weekdays or hours of the whole region come from summary_road_hour,
+    chosen segments at every hour from summary_road_segment, chosen segments at chosen weekdays or
+    hours from road_hourly.
     """
-    if not any(view.filter_values(d) for d in ("segment", "weekday", "hour")):
+    at_hours = bool(view.filter_values("weekday") or view.filter_values("hour"))
+    if not at_hours and _whole_region(view):
         return indicators.trend(view, CONGESTION)
     grain = grain_for(view.start, view.end)
     # chosen weekdays compare with the same weekdays 52 weeks before (a calendar year shifts them)
     shift = WEEKS_52 if grain == "day" and view.filter_values("weekday") else None
     last_year = (view.start - timedelta(days=shift), view.end - timedelta(days=shift)) if shift \
         else view.same_period_last_year()
+    ids = _segment_ids(view)
     parts = []
     for label, (start, end) in (("value", (view.start, view.end)), ("last_year", last_year)):
-        frame = _hours_of(view, start, end)
+        if _whole_region(view):
+            frame = _region_hours(view, ["day"], start, end)
+            frame = frame.assign(ts=pd.to_datetime(frame["day"])).drop(columns="day")
+        elif not at_hours:
+            frame = _segment_buckets(ids, start, end, grain)
+        else:
+            frame = _hours_of(view, start, end, ids)
         if frame.empty:
             parts.append(pd.DataFrame(columns=["bucket", label]))
             continue
@@ -268,9 +379,10 @@ def _ordinary_runs(start: date, end: date) -> list[tuple[date, date]]:
 
 
 @cached
+@on_one_connection
 def scenic_roads(view: ViewState) -> pd.DataFrame:
     """Roads around scenic spots (segments with a near_spot_id): congestion on the days of a
-    holiday against the ordinary days of the four weeks before it.
+    holiday against the ordinary days of the four weeks before it (from summary_road_segment).
 
     Columns segment_id, name, spot, adcode, holiday, normal, change (%), level (of the holiday
     value), holiday_zh, holiday_en, holiday_start, holiday_end, normal_start, normal_end.
@@ -282,32 +394,39 @@ def scenic_roads(view: ViewState) -> pd.DataFrame:
         return pd.DataFrame()
     holiday_end = min(holiday.end, view.end)
     normal_start, normal_end = holiday.start - timedelta(days=BASELINE_DAYS), holiday.start - timedelta(days=1)
-    low, high = day_bounds(holiday.start, holiday_end)
-    normal = [(R.c.ts >= a) & (R.c.ts < b) for a, b in (day_bounds(*run)
-                                                        for run in _ordinary_runs(normal_start, normal_end))]
-    period = case((R.c.ts >= low, literal("holiday")), else_=literal("normal")).label("period")
-    sums = read(select(R.c.segment_id, period, *_weighted_columns())
-                .where(R.c.segment_id.in_([int(i) for i in roads["segment_id"]]),
-                       or_((R.c.ts >= low) & (R.c.ts < high), *normal))
-                .group_by(R.c.segment_id, period))
+    # whole days of each segment: the pieces of the holiday and of the ordinary runs before it
+    spans = pieces(holiday.start, holiday_end) + [piece for run in _ordinary_runs(normal_start, normal_end)
+                                                  for piece in pieces(*run)]
+    period = case((G.c.start >= holiday.start, literal("holiday")), else_=literal("normal")).label("period")
+    sums = read(select(G.c.segment_id, period, *_summed_columns(G))
+                .where(G.c.segment_id.in_([int(i) for i in roads["segment_id"]]),
+                       period_condition(G, spans, dialect_name()))
+                .group_by(G.c.segment_id, period))
     if sums.empty or "holiday" not in set(sums["period"]):
         return pd.DataFrame()
-    values = _finish_weighted(sums).pivot(index="segment_id", columns="period", values="congestion")
-    spots = read(select(ScenicSpot.id.label("near_spot_id"), ScenicSpot.name.label("spot_zh"),
-                        ScenicSpot.name_en.label("spot_en")))
-    frame = roads[["segment_id", "name", "adcode", "near_spot_id"]].merge(spots, on="near_spot_id", how="left")
-    frame["spot"] = frame["spot_en" if view.lang == "en" else "spot_zh"]
-    frame["holiday"] = frame["segment_id"].map(values["holiday"])
-    frame["normal"] = frame["segment_id"].map(values["normal"]) if "normal" in values else float("nan")
-    frame = frame.dropna(subset=["holiday"])
-    frame["change"] = ((frame["holiday"] - frame["normal"]) / frame["normal"] * 100).round(1)
+    finished = _finish_weighted(sums)
+    # a few rows per scenic road: put together in Python, where pandas' merges would cost more
+    congestion = {(int(segment), period): float(value)
+                  for segment, period, value in zip(finished["segment_id"], finished["period"], finished["congestion"])}
+    spot_ids = sorted({int(i) for i in roads["near_spot_id"]})
+    spot_name = ScenicSpot.name_en if view.lang == "en" else ScenicSpot.name
+    spots = dict(fetch(select(ScenicSpot.id, spot_name).where(ScenicSpot.id.in_(spot_ids))))
+    rows = []
+    for segment, name, adcode, spot in roads[["segment_id", "name", "adcode", "near_spot_id"]].itertuples(index=False):
+        if (int(segment), "holiday") not in congestion:
+            continue
+        rows.append({"segment_id": segment, "name": name, "spot": spots.get(int(spot)), "adcode": adcode,
+                     "holiday": congestion[(int(segment), "holiday")],
+                     "normal": congestion.get((int(segment), "normal"), float("nan"))})
+    frame = pd.DataFrame(rows)
+    holiday_values, normal_values = frame["holiday"].to_numpy(), frame["normal"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["change"] = np.round((holiday_values - normal_values) / normal_values * 100, 1)
     ind = indicator(CONGESTION)
     frame["level"] = [ind.level_of(v) for v in frame["holiday"]]
     frame = frame.assign(holiday_zh=holiday.name_zh, holiday_en=holiday.name_en, holiday_start=holiday.start,
                          holiday_end=holiday_end, normal_start=normal_start, normal_end=normal_end)
-    keep = ["segment_id", "name", "spot", "adcode", "holiday", "normal", "change", "level", "holiday_zh",
-            "holiday_en", "holiday_start", "holiday_end", "normal_start", "normal_end"]
-    return frame[keep].sort_values(["holiday", "segment_id"], ascending=[False, True]).reset_index(drop=True)
+    return frame.sort_values(["holiday", "segment_id"], ascending=[False, True]).reset_index(drop=True)
 
 
 @cached
@@ -320,12 +439,22 @@ def _first_road_day() -> date | None:
 @cached
 def lots(view: ViewState) -> pd.DataFrame:
     """The parking lots in the view's region (and, with a lot filter, only those)."""
-    statement = (select(L.c.id.label("lot_id"), L.c.name, L.c.adcode, L.c.lat, L.c.lon, L.c.spaces,
-                        L.c.near_spot_id).where(L.c.adcode.in_(counties_under(view.region))).order_by(L.c.id))
+    return read(select(L.c.id.label("lot_id"), L.c.name, L.c.adcode, L.c.lat, L.c.lon, L.c.spaces, L.c.near_spot_id)
+                .where(*_lot_conditions(view)).order_by(L.c.id))
+
+
+def _lot_conditions(view: ViewState) -> list:
+    """WHERE conditions on parking_lot for the lots of `lots(view)`."""
+    conditions = [L.c.adcode.in_(counties_under(view.region))]
     wanted = _ints(view.filter_values("lot"))
     if wanted:
-        statement = statement.where(L.c.id.in_(wanted))
-    return read(statement)
+        conditions.append(L.c.id.in_(wanted))
+    return conditions
+
+
+def _lot_ids(view: ViewState) -> list[int]:
+    """The ids of `lots(view)`."""
+    return [lot for (lot,) in fetch(select(L.c.id).where(*_lot_conditions(view)).order_by(L.c.id))]
 
 
 LOT_COLUMNS = ["lot_id", "name", "adcode", "county", "spaces", "occupied", "free", "occupancy", "level", "ts", "lat",
@@ -333,50 +462,67 @@ LOT_COLUMNS = ["lot_id", "name", "adcode", "county", "spaces", "occupied", "free
 
 
 @cached
+@on_one_connection
 def parking_now(view: ViewState) -> pd.DataFrame:
     """Each lot at the latest quarter hour: spaces, occupied, free, occupancy (%) and its level,
     the fullest first. Empty when the range ends before the hot store's 90 days."""
-    places = lots(view)
-    ids = places["lot_id"].tolist()
+    ids = _lot_ids(view)
     latest = _latest_reading(P, P.c.lot_id, ids, view.end)
     if latest is None:
         return pd.DataFrame(columns=LOT_COLUMNS)
-    rows = read(select(P.c.lot_id, P.c.occupied).where(P.c.lot_id.in_(ids), P.c.ts == latest))
-    frame = places.merge(rows, on="lot_id", how="inner")
-    ind = indicator(OCCUPANCY)
-    frame["free"] = (frame["spaces"] - frame["occupied"]).clip(lower=0)
-    frame["occupancy"] = (ind.factor * frame["occupied"] / frame["spaces"]).round(1)
-    frame["level"] = [ind.level_of(v) for v in frame["occupancy"]]
-    frame["ts"] = latest
-    frame["county"] = frame["adcode"].map(region_names(view.lang))
-    return frame[LOT_COLUMNS].sort_values(["occupancy", "lot_id"], ascending=[False, True]).reset_index(drop=True)
+    rows = fetch(select(L.c.id, L.c.name, L.c.adcode, L.c.spaces, P.c.occupied, L.c.lat, L.c.lon)
+                 .select_from(P.join(L, L.c.id == P.c.lot_id)).where(P.c.lot_id.in_(ids), P.c.ts == latest))
+    # a row per lot: put together in Python, where pandas' merges would cost more
+    ind, names = indicator(OCCUPANCY), region_names(view.lang)
+    spaces = np.array([row[3] for row in rows], dtype=float)
+    occupancy = np.round(ind.factor * np.array([row[4] for row in rows], dtype=float) / spaces, 1)
+    records = [{"lot_id": lot, "name": name, "adcode": adcode, "county": names.get(adcode), "spaces": room,
+                "occupied": occupied, "free": max(room - occupied, 0), "occupancy": float(share),
+                "level": ind.level_of(float(share)), "ts": latest, "lat": lat, "lon": lon}
+               for (lot, name, adcode, room, occupied, lat, lon), share in zip(rows, occupancy)]
+    records.sort(key=lambda record: (-record["occupancy"], record["lot_id"]))
+    return pd.DataFrame(records, columns=LOT_COLUMNS)
 
 
+@on_one_connection
 def free_spaces_now(view: ViewState) -> dict:
-    """Free and total spaces of the region's lots at the latest quarter hour (None when unknown)."""
-    frame = parking_now(view)
-    if frame.empty:
+    """Free and total spaces of the region's lots at the latest quarter hour (None when unknown):
+    the sums of `parking_now`'s free and spaces, added up in SQL."""
+    ids = _lot_ids(view)
+    latest = _latest_reading(P, P.c.lot_id, ids, view.end)
+    if latest is None:
         return {"free": None, "spaces": None, "ts": None}
-    return {"free": int(frame["free"].sum()), "spaces": int(frame["spaces"].sum()), "ts": frame["ts"].iloc[0]}
+    free = case((L.c.spaces > P.c.occupied, L.c.spaces - P.c.occupied), else_=0)
+    ((free_spaces, spaces),) = fetch(select(func.sum(free), func.sum(L.c.spaces))
+                                     .select_from(P.join(L, L.c.id == P.c.lot_id))
+                                     .where(P.c.lot_id.in_(ids), P.c.ts == latest))
+    return {"free": int(free_spaces), "spaces": int(spaces), "ts": pd.Timestamp(latest)}
 
 
 @cached
+@on_one_connection
 def parking_trend(view: ViewState) -> pd.DataFrame:
     """Occupancy (%) of the region's lots (filter: lot) over the range, hourly up to a week, daily
     beyond (columns bucket, occupancy[, last_year]).
 
     Daily figures of the whole region are the catalogue indicator (region_daily, kept for every
-    day, with last year beside); hours and chosen lots come from the 90-day hot store."""
+    day, with last year beside); its hours come from summary_parking_quarter, chosen lots from the
+    90-day hot store."""
     hourly = view.days <= HOURLY_PARKING_DAYS
-    if not hourly and not view.filter_values("lot"):
+    chosen = view.filter_values("lot")
+    if not hourly and not chosen:
         frame = indicators.trend(view, OCCUPANCY).rename(columns={"value": "occupancy"})
         return frame if frame["occupancy"].notna().any() else pd.DataFrame()
-    places = lots(view)
     low, high = day_bounds(view.start, view.end)
-    frame = read(select(P.c.ts, func.sum(P.c.occupied).label("occupied"), func.sum(L.c.spaces).label("spaces"))
-                 .join(L, L.c.id == P.c.lot_id)
-                 .where(P.c.lot_id.in_(places["lot_id"].tolist()), P.c.ts >= low, P.c.ts < high)
-                 .group_by(P.c.ts))
+    if chosen:
+        statement = (select(P.c.ts, func.sum(P.c.occupied).label("occupied"), func.sum(L.c.spaces).label("spaces"))
+                     .join(L, L.c.id == P.c.lot_id)
+                     .where(P.c.lot_id.in_(_lot_ids(view)), P.c.ts >= low, P.c.ts < high)
+                     .group_by(P.c.ts))
+    else:  # every lot of the region: its sums per quarter hour
+        statement = select(Q.c.ts, Q.c.occupied, Q.c.spaces).where(Q.c.adcode == view.region, Q.c.ts >= low,
+                                                                   Q.c.ts < high)
+    frame = read(statement)
     if frame.empty:
         return frame
     stamps = pd.to_datetime(frame["ts"])
@@ -414,6 +560,7 @@ KPI_INDICATORS = ("traffic.congestion", "traffic.speed", "traffic.parking_occupa
 
 
 @cached
+@on_one_connection
 def kpis(view: ViewState) -> pd.DataFrame:
     """The headline figures: the catalogue indicators with their changes vs the previous period and
     last year (rows keyed by indicator code), free spaces now, and the traffic incidents reported

@@ -1,0 +1,184 @@
+"""The summary tables (data/summaries.py): the pieces a range is read in, the rows of every region
+level, and the summaries kept in step with the raw rows by generation, live ticks and the command
+line, on SQLite and PostgreSQL. (That each query reads from them the figures of the raw rows is
+tested with the queries: tests/test_traffic_queries.py, tests/test_safety_queries.py.)"""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from services import drop_pg_schema, pg_schema_url
+from sqlalchemy import func, select, text, update
+
+from core.settings import get_settings, override_settings
+from data.db import dispose_engines, get_engine
+from data.generator import generate, live_tick
+from data.models import RoadHourly, SummaryIncident, SummaryRoadHour, SummaryRoadSegment
+from data.regions import region_tree
+from data.summaries import (SUMMARIES, check_summaries, main, period_end, pieces, rebuild_summaries,
+                            summaries_of)
+
+END = date(2025, 10, 2)
+
+
+def read(url: str, sql: str, **params) -> pd.DataFrame:
+    with get_engine(url).connect() as conn:
+        return pd.read_sql(text(sql), conn, params=params)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def small_url(request, tmp_path):
+    """Ten days of generated 黄山 data, on each dialect."""
+    if request.param == "sqlite":
+        url, schema = f"sqlite:///{tmp_path / 'small.db'}", None
+    else:
+        url, schema = pg_schema_url("summaries")
+    generate(url, scale=0.2, days=10, end=END)
+    yield url
+    dispose_engines()
+    if schema is not None:
+        drop_pg_schema(schema)
+
+
+# ------------------------------------------------------------------------------------ pieces
+def test_pieces_cover_every_day_of_a_range_exactly_once():
+    rng = random.Random(7)
+    for _ in range(400):
+        first = date(2024, 1, 1) + timedelta(days=rng.randrange(900))
+        last = first + timedelta(days=rng.randrange(500))
+        for largest in ("month", "week", "day"):
+            covered = []
+            for period, start in pieces(first, last, largest):
+                assert PERIODS_ALLOWED[largest] >= {period}
+                if period == "week":
+                    assert start.weekday() == 0
+                if period == "month":
+                    assert start.day == 1
+                end = period_end(period, start)
+                covered += [start + timedelta(days=i) for i in range((end - start).days + 1)]
+            assert covered == sorted(covered)
+            assert covered == [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+PERIODS_ALLOWED = {"month": {"day", "week", "month"}, "week": {"day", "week"}, "day": {"day"}}
+
+
+def test_a_year_to_date_is_a_score_of_pieces():
+    spans = pieces(date(2026, 1, 1), date(2026, 11, 25))
+    assert [s for p, s in spans if p == "month"] == [date(2026, m, 1) for m in range(1, 11)]
+    assert [s for p, s in spans if p == "week"] == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
+    assert [s for p, s in spans if p == "day"] == [date(2026, 11, 1), date(2026, 11, 23), date(2026, 11, 24),
+                                                   date(2026, 11, 25)]
+    # a week of buckets is never cut by a month: weeks and days only
+    assert {p for p, _ in pieces(date(2026, 1, 1), date(2026, 11, 25), "week")} == {"week", "day"}
+
+
+# ------------------------------------------------------------------------------------ in step
+def test_generated_data_has_its_summaries_and_they_match_the_rows(small_url):
+    assert check_summaries(small_url) == []
+    for name in SUMMARIES:
+        assert read(small_url, f"SELECT COUNT(*) AS n FROM {name}")["n"][0] > 0, name
+    # the city's hours are the sums of its counties' hours; the root counts every incident
+    hours = read(small_url, "SELECT adcode, SUM(volume) AS v FROM summary_road_hour GROUP BY adcode")
+    hours = hours.set_index("adcode")
+    counties = [c.adcode for c in region_tree().counties()]
+    assert hours.loc["341000", "v"] == hours.loc[counties, "v"].sum() == \
+        read(small_url, "SELECT SUM(volume) AS v FROM road_hourly")["v"][0]
+    days = read(small_url, "SELECT adcode, SUM(incidents) AS n FROM summary_incident WHERE period = 'day' "
+                           "GROUP BY adcode")
+    assert days.set_index("adcode").loc["341000", "n"] == read(small_url, "SELECT COUNT(*) AS n FROM incident")["n"][0]
+    # without type, source and severity: the same sums in fewer rows
+    narrow = read(small_url, "SELECT COUNT(*) AS n, SUM(incidents) AS i, SUM(closed_minutes) AS m "
+                             "FROM summary_incident_status WHERE adcode = '341000' AND period = 'month'").iloc[0]
+    wide = read(small_url, "SELECT COUNT(*) AS n, SUM(incidents) AS i, SUM(closed_minutes) AS m "
+                           "FROM summary_incident WHERE adcode = '341000' AND period = 'month'").iloc[0]
+    assert narrow["n"] < wide["n"] and narrow["i"] == wide["i"] and narrow["m"] == pytest.approx(wide["m"])
+
+
+def test_live_ticks_keep_the_summaries_in_step(small_url):
+    """A tick adds the new hours' readings and incidents and moves older incidents along their
+    closed loop: the summaries of every day it touched follow, in the same transaction."""
+    before = read(small_url, "SELECT MAX(ts) AS ts FROM summary_road_hour")["ts"][0]
+    first = live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))
+    later = live_tick(small_url, now=datetime(2025, 10, 4, 16, 2))
+    assert first["rows"]["road_hourly"] > 0 and later["rows"]["incident_updated"] > 0
+    assert check_summaries(small_url) == []
+    stamps = read(small_url, "SELECT MAX(ts) AS ts FROM summary_road_hour UNION ALL SELECT MAX(ts) FROM road_hourly")
+    assert pd.Timestamp(stamps["ts"][0]) == pd.Timestamp(stamps["ts"][1]) > pd.Timestamp(before)
+    week = read(small_url, "SELECT SUM(incidents) AS n FROM summary_incident WHERE period = 'week' "
+                           "AND start = :monday AND adcode = '341000'", monday=date(2025, 9, 29))["n"][0]
+    assert week == read(small_url, "SELECT COUNT(*) AS n FROM incident WHERE reported_at >= '2025-09-29' "
+                                   "AND reported_at < '2025-10-06'")["n"][0]
+
+
+def test_parking_days_that_leave_the_hot_store_leave_the_summary(small_url, monkeypatch):
+    from data.generator import pipeline
+
+    monkeypatch.setattr(pipeline, "PARKING_HOT_DAYS", 4)  # the next tick drops the first six days
+    live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))
+    assert check_summaries(small_url) == []
+    days = read(small_url, "SELECT MIN(ts) AS ts FROM summary_parking_quarter UNION ALL "
+                           "SELECT MIN(ts) FROM parking_quarter")["ts"]
+    assert pd.Timestamp(days[0]) == pd.Timestamp(days[1]) and pd.Timestamp(days[0]).date() == date(2025, 9, 30)
+
+
+def test_a_changed_row_is_found_by_the_check_and_mended_by_a_rebuild(small_url, capsys):
+    with get_engine(small_url).begin() as conn:
+        conn.execute(update(RoadHourly).values(volume=RoadHourly.volume + 50)
+                     .where(RoadHourly.ts == datetime(2025, 9, 30, 8)))
+    differences = check_summaries(small_url)
+    tables = {d.table for d in differences}
+    assert tables == {"summary_road_hour", "summary_road_segment"}
+    assert {d.column for d in differences} >= {"volume", "s_congestion"}
+    assert any("summary_road_hour (adcode=341000" in d.describe() for d in differences)
+
+    assert main(["--check", "--database-url", small_url]) == 1
+    assert main(["--rebuild", "--database-url", small_url]) == 0
+    out = capsys.readouterr().out
+    assert "summary_road_hour" in out and "rebuilt in" in out
+    assert check_summaries(small_url) == []
+
+
+def test_rebuilding_gives_the_rows_the_generator_wrote(small_url):
+    written = {name: read(small_url, f"SELECT COUNT(*) AS n FROM {name}")["n"][0] for name in SUMMARIES}
+    with get_engine(small_url).begin() as conn:
+        rebuilt = rebuild_summaries(conn, tables=[SummaryRoadHour, SummaryRoadSegment, SummaryIncident])
+    # summary_incident_status is built from summary_incident: rebuilt with it
+    assert list(rebuilt) == ["summary_road_hour", "summary_road_segment", "summary_incident", "summary_incident_status"]
+    assert rebuilt == {name: written[name] for name in rebuilt}
+    assert summaries_of("incident") == ["summary_incident", "summary_incident_status", "summary_incident_cell"]
+    assert summaries_of("road_segment") == ["summary_road_hour"]
+    assert summaries_of("parking_lot") == ["summary_parking_quarter"]
+
+
+def test_a_province_has_rows_for_its_cities_and_itself(tmp_path):
+    url = f"sqlite:///{tmp_path / 'province.db'}"
+    previous = get_settings().region_adcode
+    generate(url, scale=0.2, days=2, end=END, root="340000")
+    override_settings(region_adcode="340000")
+    try:
+        tree = region_tree("340000")
+        assert check_summaries(url, root="340000") == []
+        hours = read(url, "SELECT adcode, SUM(volume) AS v FROM summary_road_hour GROUP BY adcode")
+        hours = hours.set_index("adcode")["v"]
+        assert set(hours.index) == {r.adcode for r in tree.all() if tree.counties(r.adcode)}
+        for city in ("341000", "341500"):
+            assert hours[city] == sum(hours[c.adcode] for c in tree.counties(city))
+        assert hours["340000"] == read(url, "SELECT SUM(volume) AS v FROM road_hourly")["v"][0]
+        incidents = read(url, "SELECT adcode, SUM(incidents) AS n FROM summary_incident WHERE period = 'day' "
+                              "GROUP BY adcode").set_index("adcode")["n"]
+        assert incidents["340000"] == read(url, "SELECT COUNT(*) AS n FROM incident")["n"][0]
+        assert incidents["341000"] == sum(incidents.get(c.adcode, 0) for c in tree.counties("341000"))
+    finally:
+        override_settings(region_adcode=previous)
+        dispose_engines()
+
+
+def test_the_summaries_are_small_beside_their_rows(small_url):
+    with get_engine(small_url).connect() as conn:
+        readings = conn.execute(select(func.count()).select_from(RoadHourly)).scalar()
+        hours = conn.execute(select(func.count()).select_from(SummaryRoadHour)).scalar()
+    # one row per region and hour, whatever the number of road segments
+    assert hours == 8 * readings // len(read(small_url, "SELECT id FROM road_segment"))
