@@ -206,9 +206,13 @@ def format_report(differences: list[Difference], limit: int = 200) -> str:
     if not differences:
         return "OK: every parent region equals the roll-up of its child regions."
     by_indicator = Counter(d.indicator for d in differences)
-    lines = [f"FAILED: {len(differences)} difference(s)"]
-    lines += [f"  {code} {catalogue()[code].name_zh}: {count}" for code, count in sorted(by_indicator.items())]
-    lines.append("")
+    counts = [f"{code} {catalogue()[code].name_zh}: {count}" for code, count in sorted(by_indicator.items())]
+    return _failure_report(f"{len(differences)} difference(s)", counts + [""], differences, limit)
+
+
+def _failure_report(headline: str, counts: list[str], differences: list, limit: int) -> str:
+    """FAILED with a count per group, then the first `limit` differences described one per line."""
+    lines = [f"FAILED: {headline}"] + [f"  {line}" if line else "" for line in counts]
     lines += [f"  {d.describe()}" for d in differences[:limit]]
     if len(differences) > limit:
         lines.append(f"  … and {len(differences) - limit} more")
@@ -245,12 +249,8 @@ def format_summary_report(differences: list[SummaryDifference], limit: int = 200
     if not differences:
         return "OK: every summary table holds what its raw rows give."
     by_table = Counter(d.table for d in differences)
-    lines = [f"FAILED: {len(differences)} summary difference(s)"]
-    lines += [f"  {table}: {count}" for table, count in sorted(by_table.items())]
-    lines += [f"  {d.describe()}" for d in differences[:limit]]
-    if len(differences) > limit:
-        lines.append(f"  … and {len(differences) - limit} more")
-    return "\n".join(lines)
+    counts = [f"{table}: {count}" for table, count in sorted(by_table.items())]
+    return _failure_report(f"{len(differences)} summary difference(s)", counts, differences, limit)
 
 
 if __name__ == "__main__":

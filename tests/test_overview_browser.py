@@ -145,6 +145,23 @@ def test_time_preset_changes_the_range(page, demo_env):
     assert page.console_errors == []
 
 
+# Dash's polyfill (core-js 2) swaps these built-ins for slow regex-based ones; assets/builtins.js puts
+# the browser's own back. A fresh realm's Function.prototype.toString tells a native from a stand-in.
+NATIVE_BUILTINS_JS = """() => { const frame = document.createElement('iframe'); document.body.appendChild(frame);
+    const source = frame.contentWindow.Function.prototype.toString; frame.remove();
+    return [String.prototype.trim, String.prototype.trimEnd, parseFloat, parseInt, Number.parseFloat]
+        .map(f => /\\[native code\\]/.test(source.call(f))); }"""
+
+
+def test_the_page_runs_on_the_browsers_own_string_and_number_parsing(page, demo_env):
+    page.goto(page.base + "/")
+    page.wait_for_selector('[id="panel-overview.ranking"] .bars .point path', timeout=20000)
+    assert page.evaluate(NATIVE_BUILTINS_JS) == [True] * 5
+    assert page.evaluate("() => [' 1 '.trim(), parseFloat(' 2.5px'), parseInt('0x10'), '\\u3000x'.trimStart()]") \
+        == ["1", 2.5, 16, "x"]
+    assert page.console_errors == []
+
+
 def test_a_range_chosen_while_the_page_is_on_its_way_is_the_one_drawn(page, demo_env):
     """The page arrives drawn for the URL it was asked for; if the URL moved on meanwhile, its panels
     follow the URL, not the stale page."""
