@@ -65,10 +65,44 @@ def wait_drawn(page, timeout=30000):
     page.wait_for_function(IDLE_JS, timeout=timeout, polling="raf")
 
 
+def clickable_marks(path: str) -> str:
+    """CSS of the marks that lead somewhere: bars of the page's panels that declare a click."""
+    from core.panels import PAGE_PANELS
+
+    return ", ".join(f'[data-panel="{p.id}"] .bars .point path' for p in PAGE_PANELS[path]
+                     if p.kind == "graph" and p.click is not None) or ".panel-graph .bars .point path"
+
+
+def click_and_settle(page, clickable: str, i: int) -> float | None:
+    """Click the i-th clickable mark (round robin) and wait until every panel is updated; the
+    seconds from the press, or None when the mark has no target or the click led nowhere."""
+    bars = page.locator(clickable)
+    count = bars.count()
+    if count == 0:
+        return None
+    mark = bars.nth(i % count)
+    mark.scroll_into_view_if_needed()  # pages taller than the window (safety) have marks below it
+    box = mark.bounding_box()
+    if not box or box["width"] < 3 or box["height"] < 3:  # a zero bar (no incident of a kind) has no target
+        return None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(150)
+    page.evaluate(INSTRUMENT_JS)
+    url_before = page.url
+    page.mouse.down()
+    page.mouse.up()
+    try:
+        page.wait_for_function("(u) => location.href !== u", arg=url_before, timeout=3000, polling="raf")
+    except Exception:
+        print(f"  (click {i} on mark {i % count} of {count} led nowhere)")
+        return None
+    page.wait_for_function(SETTLED_JS, timeout=30000, polling=50)
+    return page.evaluate("() => (Math.max(window.__idleAt, window.__plottedAt) - window.__pressedAt)") / 1000
+
+
 def browser_timings(base: str, path: str, clicks: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from core.panels import PAGE_PANELS
     from served import CHROMIUM_ARGS
     from services import chromium_path
 
@@ -84,34 +118,12 @@ def browser_timings(base: str, path: str, clicks: int) -> dict:
             wait_drawn(page)
             drawn.append(page.evaluate("() => window.__drawnAt") / 1000)
         out["drawn"] = percentiles(drawn)
-        # marks that lead somewhere: bars of the panels that declare a click
-        clickable = ", ".join(f'[data-panel="{p.id}"] .bars .point path' for p in PAGE_PANELS[path]
-                              if p.kind == "graph" and p.click is not None) or ".panel-graph .bars .point path"
         click_times = []
         for i in range(clicks):
-            bars = page.locator(clickable)
-            count = bars.count()
-            if count == 0:
-                break
-            mark = bars.nth(i % count)
-            mark.scroll_into_view_if_needed()  # pages taller than the window (safety) have marks below it
-            box = mark.bounding_box()
-            if not box or box["width"] < 3 or box["height"] < 3:  # a zero bar (no incident of a kind) has no target
+            seconds = click_and_settle(page, clickable_marks(path), i)
+            if seconds is None:
                 continue
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_timeout(150)
-            page.evaluate(INSTRUMENT_JS)
-            url_before = page.url
-            page.mouse.down()
-            page.mouse.up()
-            try:
-                page.wait_for_function("(u) => location.href !== u", arg=url_before, timeout=3000, polling="raf")
-            except Exception:
-                print(f"  (click {i} on mark {i % count} of {count} led nowhere)")
-                continue
-            page.wait_for_function(SETTLED_JS, timeout=30000, polling=50)
-            click_times.append(page.evaluate(
-                "() => (Math.max(window.__idleAt, window.__plottedAt) - window.__pressedAt)") / 1000)
+            click_times.append(seconds)
             if i % 3 == 2:
                 page.goto(base + path)
                 wait_drawn(page)

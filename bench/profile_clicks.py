@@ -15,7 +15,7 @@ import re
 
 from common import BENCH_END, bench_database
 
-from bench_pages import INSTRUMENT_JS, SETTLED_JS, wait_drawn, wait_warmed
+from bench_pages import INSTRUMENT_JS, SETTLED_JS, click_and_settle, clickable_marks, wait_drawn, wait_warmed
 
 
 def _short(url: str) -> str:
@@ -26,7 +26,6 @@ def _short(url: str) -> str:
 def profile(base: str, path: str, clicks: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from core.panels import PAGE_PANELS
     from served import CHROMIUM_ARGS
     from services import chromium_path
 
@@ -41,29 +40,14 @@ def profile(base: str, path: str, clicks: int) -> None:
         session.send("Performance.enable")
         session.send("Profiler.enable")
         session.send("Profiler.setSamplingInterval", {"interval": 200})
-        clickable = ", ".join(f'[data-panel="{p.id}"] .bars .point path' for p in PAGE_PANELS[path]
-                              if p.kind == "graph" and p.click is not None) or ".panel-graph .bars .point path"
         before = {m["name"]: m["value"] for m in session.send("Performance.getMetrics")["metrics"]}
         session.send("Profiler.start")
         times = []
         for i in range(clicks):
-            bars = page.locator(clickable)
-            count = bars.count()
-            mark = bars.nth(i % count)
-            box = mark.bounding_box()
-            if not box or box["width"] < 3 or box["height"] < 3:
+            seconds = click_and_settle(page, clickable_marks(path), i)
+            if seconds is None:
                 continue
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.evaluate(INSTRUMENT_JS)
-            url_before = page.url
-            page.mouse.down()
-            page.mouse.up()
-            try:
-                page.wait_for_function("(u) => location.href !== u", arg=url_before, timeout=3000, polling="raf")
-            except Exception:
-                continue
-            page.wait_for_function(SETTLED_JS, timeout=30000, polling=50)
-            times.append(page.evaluate("() => (Math.max(window.__idleAt, window.__plottedAt) - window.__pressedAt)"))
+            times.append(seconds * 1000)
             page.evaluate(INSTRUMENT_JS)  # and back (the profile holds both updates)
             page.go_back()
             page.wait_for_function(SETTLED_JS, timeout=30000, polling=50)
