@@ -27,6 +27,7 @@ from core.i18n import t
 from core.panels import PAGE_PANELS, PANELS, CrossFilter, Drill, Panel
 from core.viewstate import ViewState, narrow
 from data.cache import cached
+from data.queries.common import shared_connection
 
 log = logging.getLogger("cockpit.panels")
 
@@ -132,16 +133,18 @@ def fill(requested: list[tuple[str, dict, str | None]], view: ViewState, refresh
         except PreventUpdate:
             panels.append(None)
     # One after the other: filling them in threads was measured slower (building figures holds
-    # the GIL, and on a 2-core server the other core serves another request).
+    # the GIL, and on a 2-core server the other core serves another request). The reads of every
+    # panel share one connection, checked out at the first read the cache does not answer.
     results = []
-    for (kind, _ident, old_hash), panel in zip(requested, panels):
-        if panel is None:
-            results.append(UNCHANGED)
-            continue
-        filled = _filled(kind, panel, view)
-        if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
-            filled = Filled(no_update, no_update, filled.targets)
-        results.append(filled)
+    with shared_connection():
+        for (kind, _ident, old_hash), panel in zip(requested, panels):
+            if panel is None:
+                results.append(UNCHANGED)
+                continue
+            filled = _filled(kind, panel, view)
+            if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
+                filled = Filled(no_update, no_update, filled.targets)
+            results.append(filled)
     return results
 
 

@@ -20,21 +20,21 @@ from data.regions import region_tree
 
 _today_lock = threading.Lock()
 _today_cache: tuple[float, date, date | None] | None = None
+DATA_DAYS_TTL_SECONDS = 5.0
 
 
 def data_days() -> tuple[date, date | None]:
-    """(the data's current day, its first day), re-read at most every 5 seconds."""
+    """(the data's current day, its first day), re-read at most every 5 seconds (on the connection
+    of the reads around, if they share one)."""
     global _today_cache
     now = time.monotonic()
     with _today_lock:
-        if _today_cache and now - _today_cache[0] < 5:
+        if _today_cache and now - _today_cache[0] < DATA_DAYS_TTL_SECONDS:
             return _today_cache[1], _today_cache[2]
-    from data.db import get_engine
     from data.models import DataMeta
+    from data.queries.common import fetch
 
-    with get_engine().connect() as conn:
-        rows = dict(conn.execute(select(DataMeta.key, DataMeta.value)
-                                 .where(DataMeta.key.in_(["last_day", "first_day"]))).all())
+    rows = dict(fetch(select(DataMeta.key, DataMeta.value).where(DataMeta.key.in_(["last_day", "first_day"]))))
     today = date.fromisoformat(rows["last_day"]) if rows.get("last_day") else (get_settings().demo_end or date.today())
     first = date.fromisoformat(rows["first_day"]) if rows.get("first_day") else None
     with _today_lock:

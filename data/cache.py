@@ -47,8 +47,8 @@ def init_cache(server) -> Cache:
 
 def data_version(url: str | None = None) -> str:
     """The data version, re-read at most every two seconds per process."""
-    from data.db import get_engine
     from data.models import DataMeta
+    from data.queries.common import fetch
 
     key = url or get_settings().db_url
     now = time.monotonic()
@@ -56,8 +56,8 @@ def data_version(url: str | None = None) -> str:
         hit = _version_cache.get(key)
         if hit and now - hit[0] < VERSION_TTL_SECONDS:
             return hit[1]
-    with get_engine(url).connect() as conn:
-        version = conn.execute(select(DataMeta.value).where(DataMeta.key == "version")).scalar() or "0"
+    rows = fetch(select(DataMeta.value).where(DataMeta.key == "version"), url)  # on a shared connection, if any
+    version = (rows[0][0] if rows else None) or "0"
     with _version_lock:
         _version_cache[key] = (now, version)
     return version

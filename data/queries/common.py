@@ -13,9 +13,26 @@ from core.settings import get_settings
 from data.db import get_engine
 from data.regions import region_tree
 
-# The connection that `shared_connection` holds open for the reads made inside it, with its URL.
-_shared: contextvars.ContextVar[tuple[str, object] | None] = contextvars.ContextVar("shared_connection",
-                                                                                    default=None)
+# The connection that `shared_connection` holds open for the reads made inside it.
+_shared: contextvars.ContextVar[_SharedConnection | None] = contextvars.ContextVar("shared_connection",
+                                                                                   default=None)
+
+
+class _SharedConnection:
+    """The connection of a `shared_connection` block, checked out at its first read: a block whose
+    reads all come from the cache costs no checkout."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.conn = None
+
+    def get(self):
+        if self.conn is not None and self.conn.invalidated:  # lost (a database restart): the next read reconnects
+            self.conn.close()
+            self.conn = None
+        if self.conn is None:
+            self.conn = _connect(self.url)
+        return self.conn
 
 
 @contextmanager
@@ -24,18 +41,21 @@ def shared_connection(url: str | None = None):
 
     A query function that runs several statements checks a connection out of the pool once: every
     checkout costs PostgreSQL a round trip (the pool's ping), which on small queries weighs as much
-    as the query."""
+    as the query. Reads are in autocommit, so a failed statement leaves the connection usable for
+    the next one."""
     url = url or get_settings().db_url
     current = _shared.get()
-    if current is not None and current[0] == url:
-        yield current[1]
+    if current is not None and current.url == url:
+        yield
         return
-    with _connect(url) as conn:
-        token = _shared.set((url, conn))
-        try:
-            yield conn
-        finally:
-            _shared.reset(token)
+    shared = _SharedConnection(url)
+    token = _shared.set(shared)
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+        if shared.conn is not None:
+            shared.conn.close()
 
 
 def on_one_connection(fn):
@@ -57,8 +77,8 @@ def _connect(url: str | None):
 
 def _execute(statement, url: str | None, handle, params: dict | None = None):
     current = _shared.get()
-    if current is not None and current[0] == (url or get_settings().db_url):
-        return handle(current[1].execute(statement, params))
+    if current is not None and current.url == (url or get_settings().db_url):
+        return handle(current.get().execute(statement, params))
     with _connect(url) as conn:
         return handle(conn.execute(statement, params))
 

@@ -1,0 +1,80 @@
+"""The page's one fill request reads every panel on one database connection, and none when the
+cache answers everything (each checkout costs PostgreSQL a round trip)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from core.settings import get_settings, override_settings
+from data import cache as cache_module
+
+COCKPITS = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
+
+
+@pytest.fixture(autouse=True)
+def cockpits(demo_env):
+    import app  # noqa: F401  registers the pages and their panels
+
+
+def requested(page: str) -> list[tuple[str, dict, None]]:
+    from core.panels import PAGE_PANELS
+
+    return [(panel.kind, {"type": panel.kind, "id": panel.id}, None) for panel in PAGE_PANELS[page]]
+
+
+def checkouts_while(url: str, action) -> tuple[int, object]:
+    from data.db import get_engine
+
+    engine = get_engine(url)
+    count = []
+    listener = lambda *args: count.append(1)  # noqa: E731
+    event.listen(engine, "checkout", listener)
+    try:
+        result = action()
+    finally:
+        event.remove(engine, "checkout", listener)
+    return len(count), result
+
+
+@pytest.mark.parametrize("page", COCKPITS)
+def test_a_page_fill_reads_on_one_connection(backend, page):
+    from callbacks.panels import fill
+    from core.viewstate import ViewState
+
+    view = ViewState(page=page, region="341003", start=date(2026, 1, 1), end=date(2026, 11, 25), scope="341000")
+    checkouts, results = checkouts_while(backend, lambda: fill(requested(page), view, refresh=False))
+    assert checkouts == 1
+    # every panel was filled (none failed on the shared connection): content and a fingerprint
+    assert len(results) == len(requested(page))
+    assert all(result.hash for result in results), [r for r in results if not r.hash]
+
+
+def test_a_fill_the_cache_answers_checks_out_no_connection(backend, tmp_path, monkeypatch):
+    from callbacks import state
+    from callbacks.panels import fill
+    from core.viewstate import ViewState
+
+    # the data version and days are re-read every few seconds, whatever the fill; not while this runs
+    monkeypatch.setattr(cache_module, "VERSION_TTL_SECONDS", 3600.0)
+    monkeypatch.setattr(state, "DATA_DAYS_TTL_SECONDS", 3600.0)
+
+    before = get_settings()
+    override_settings(var_dir=tmp_path)
+    server = Flask("fill")
+    cache_module.init_cache(server)
+    cache_module.forget_data_version()
+    try:
+        view = ViewState(page="/tourism", region="341000", start=date(2026, 11, 19), end=date(2026, 11, 25),
+                         scope="341000")
+        graphs = [item for item in requested("/tourism") if item[0] == "graph"]  # HTML is not memoized
+        with server.app_context():
+            first, _ = checkouts_while(backend, lambda: fill(graphs, view, refresh=False))
+            again, results = checkouts_while(backend, lambda: fill(graphs, view, refresh=False))
+        assert first == 1 and again == 0
+        assert all(result.hash for result in results)
+    finally:
+        cache_module._configured = False
+        override_settings(var_dir=before.var_dir)
