@@ -141,6 +141,15 @@ def secondary_indexes_dropped(conn: Connection, tables: Iterable[Table]):
         index.create(conn, checkfirst=True)
 
 
-def analyze(conn: Connection) -> None:
-    """Refresh the planner's statistics after a bulk load."""
-    conn.execute(text("ANALYZE"))
+def analyze(engine: Engine, tables: Iterable[Table]) -> None:
+    """Refresh the planner's statistics of the tables after a bulk load. PostgreSQL also vacuums
+    them: freshly written pages are not marked all-visible until a VACUUM, and until then every
+    index-only read (the covering indexes of the cockpits' range sums) visits the table's rows
+    too — after a big load, or where autovacuum is off, that lasts until someone vacuums."""
+    names = ", ".join(f'"{table.name}"' for table in tables)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:  # VACUUM cannot run inside a transaction
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"VACUUM (ANALYZE) {names}")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")

@@ -757,8 +757,10 @@ def _summary_days(conn: Connection, spec: TableSpec, clean: pd.DataFrame) -> set
     are written: the rows' own days and the days of the rows they replace (an incident reported at
     another time; a road segment or parking lot moved to another county, a lot with other spaces:
     every day of their readings)."""
-    if spec.name in ("road_hourly", "parking_quarter"):
+    if spec.name in ("road_hourly", "parking_quarter", "spot_hourly"):
         return _days_of(clean["ts"])
+    if spec.name == "visitor_origin_daily":
+        return _days_of(clean["day"])
     if spec.name == "incident":
         days = _days_of(clean["reported_at"])
         codes = list(clean["code"].dropna().unique())

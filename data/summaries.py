@@ -1,10 +1,10 @@
 """Summary tables: pre-aggregated sums of the raw tables that the cockpits read over long ranges.
 
-A year of road readings or incidents is hundreds of thousands of rows at the demo's scale and a
-hundred times more in production; the cockpits' year-to-date figures read a few thousand summary
-rows instead, whatever the scale. Each summary is declared once below (its model is in
-data/models.py) with the INSERT … SELECT … GROUP BY that builds its rows of a run of days from the
-raw rows (summary_incident_status from summary_incident's):
+A year of road readings, incidents or scenic-spot hours is hundreds of thousands of rows at the
+demo's scale and a hundred times more in production; the cockpits' year-to-date figures read a few
+thousand summary rows instead, whatever the scale. Each summary is declared once below (its model
+is in data/models.py) with the INSERT … SELECT … GROUP BY that builds its rows of a run of days from
+the raw rows (summary_incident_status from summary_incident's):
 
   summary_road_hour        region × hour stamp       road readings (traffic profiles by hour, weekday)
   summary_road_segment     segment × period          road readings (rankings, chosen segments, holidays)
@@ -12,6 +12,9 @@ raw rows (summary_incident_status from summary_incident's):
   summary_incident         region × period × theme, type, source, severity, status, overdue
   summary_incident_status  region × period × theme, status, overdue (the same, several times smaller)
   summary_incident_cell    county × period × map cell (incident density)
+  summary_spot_day         scenic spot × period      arrivals, hours read (spot load and its peak day,
+                                                     arrivals at chosen spots)
+  summary_visitor_origin   region × period × origin province, origin city   visitors (客源地)
 
 Every measure is a sum or a count, so that
 
@@ -68,12 +71,16 @@ from data.models import (
     ParkingQuarter,
     RoadHourly,
     RoadSegment,
+    SpotHourly,
     SummaryIncident,
     SummaryIncidentCell,
     SummaryIncidentStatus,
     SummaryParkingQuarter,
     SummaryRoadHour,
     SummaryRoadSegment,
+    SummarySpotDay,
+    SummaryVisitorOrigin,
+    VisitorOriginDaily,
 )
 from data.regions import RegionTree, region_tree
 
@@ -90,6 +97,8 @@ I = Incident.__table__
 T = IncidentType.__table__
 P = ParkingQuarter.__table__
 L = ParkingLot.__table__
+H = SpotHourly.__table__
+O = VisitorOriginDaily.__table__
 
 
 # ------------------------------------------------------------------------------------ periods
@@ -277,9 +286,9 @@ def _roll_regions(build: Build, table, first: date, last: date, time_condition, 
 
 
 # ------------------------------------------------------------------------------ the summaries
-def _road_sums(rows) -> list:
+def road_sums(rows) -> list:
     """The additive sums from which volume-weighted congestion and speed follow
-    (data.queries.traffic._weighted_columns, _finish_weighted)."""
+    (data.queries.traffic._finish_weighted); being sums, rows grouped finer add up to coarser ones."""
     return [func.sum(rows.c.congestion_index * rows.c.volume).label("s_congestion"),
             func.sum(rows.c.speed_kmh * rows.c.volume).label("s_speed"),
             func.sum(rows.c.volume).label("volume"),
@@ -303,7 +312,7 @@ def _build_road_hour(build: Build, first: date, last: date) -> None:
     low, high = _day_bounds(first, last)
     statement = (select(S.c.adcode, R.c.ts, day_of(R.c.ts, dialect).label("day"),
                         weekday_of(R.c.ts, dialect).label("weekday"), hour_of(R.c.ts, dialect).label("hour"),
-                        *_road_sums(R))
+                        *road_sums(R))
                  .select_from(R.join(S, S.c.id == R.c.segment_id))
                  .where(R.c.ts >= low, R.c.ts < high, S.c.adcode.in_(build.counties()))
                  .group_by(S.c.adcode, R.c.ts))
@@ -315,7 +324,7 @@ def _build_road_hour(build: Build, first: date, last: date) -> None:
 def _build_road_segment(build: Build, first: date, last: date) -> None:
     day = day_of(R.c.ts, build.dialect)
     low, high = _day_bounds(first, last)
-    statement = (select(literal("day", String).label("period"), day.label("start"), R.c.segment_id, *_road_sums(R))
+    statement = (select(literal("day", String).label("period"), day.label("start"), R.c.segment_id, *road_sums(R))
                  .where(R.c.ts >= low, R.c.ts < high)
                  .group_by(day, R.c.segment_id))
     _insert(build.conn, SummaryRoadSegment.__table__, statement)
@@ -411,6 +420,31 @@ def _build_incident_cell(build: Build, first: date, last: date) -> None:
     _insert(build.conn, SummaryIncidentCell.__table__, statement)
 
 
+def _build_spot_day(build: Build, first: date, last: date) -> None:
+    day = day_of(H.c.ts, build.dialect)
+    low, high = _day_bounds(first, last)
+    statement = (select(literal("day", String).label("period"), day.label("start"), H.c.spot_id,
+                        func.sum(H.c.arrivals).label("arrivals"), func.count().label("hours"))
+                 .where(H.c.ts >= low, H.c.ts < high)
+                 .group_by(day, H.c.spot_id))
+    _insert(build.conn, SummarySpotDay.__table__, statement)
+
+
+ORIGIN_KEYS = ["origin_province", "origin_city"]
+
+
+def _build_visitor_origin(build: Build, first: date, last: date) -> None:
+    """The counties' day rows (the raw rows of the deployment's counties), then the regions above."""
+    table = SummaryVisitorOrigin.__table__
+    statement = (select(O.c.adcode, literal("day", String).label("period"), O.c.day.label("start"),
+                        *[O.c[k] for k in ORIGIN_KEYS], func.sum(O.c.visitors).label("visitors"))
+                 .where(O.c.day >= first, O.c.day <= last, O.c.adcode.in_(build.counties()))
+                 .group_by(O.c.adcode, O.c.day, *[O.c[k] for k in ORIGIN_KEYS]))
+    _insert(build.conn, table, statement)
+    _roll_regions(build, table, first, last, _days_between, ["period", "start", *ORIGIN_KEYS], ["visitors"],
+                  _layers(build.tree))
+
+
 @dataclass(frozen=True)
 class Summary:
     """One summary table: how its rows of a run of days are built, which raw tables they come from,
@@ -469,6 +503,9 @@ SUMMARIES: dict[str, Summary] = {s.name: s for s in (
             needs=("summary_incident",)),
     Summary(SummaryIncidentCell, ("incident",), _build_incident_cell, ("adcode", "cell_lat", "cell_lon"),
             ("incidents", "overdue", "lat_sum", "lon_sum")),
+    Summary(SummarySpotDay, ("spot_hourly",), _build_spot_day, ("spot_id",), ("arrivals", "hours")),
+    Summary(SummaryVisitorOrigin, ("visitor_origin_daily",), _build_visitor_origin, ("adcode", *ORIGIN_KEYS),
+            ("visitors",), by_region=True),
 )}
 SUMMARY_MODELS = tuple(s.model for s in SUMMARIES.values())
 
@@ -524,7 +561,7 @@ def refresh_days(conn: Connection, days: Iterable[date], tables=None, root: str 
 def raw_days(conn: Connection) -> tuple[date | None, date | None]:
     """The first and last day of the raw rows the summaries are built from."""
     bounds = []
-    for column in (R.c.ts, I.c.reported_at):
+    for column in (R.c.ts, I.c.reported_at, H.c.ts, O.c.day):
         low, high = conn.execute(select(func.min(column), func.max(column))).one()
         bounds += [pd.Timestamp(v).date() for v in (low, high) if v is not None]
     return (min(bounds), max(bounds)) if bounds else (None, None)
@@ -566,9 +603,8 @@ def _rows(conn: Connection, summary: Summary, first: date, last: date) -> pd.Dat
         where = _ts_between(table, first, last)
     result = conn.execute(select(table).where(*where))
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    if summary.periodic:
-        frame = frame[[period_end(p, pd.Timestamp(s).date()) >= first for p, s in zip(frame["period"], frame["start"])]
-                      if len(frame) else []]
+    if summary.periodic and len(frame):  # (an empty frame keeps its columns)
+        frame = frame[[period_end(p, pd.Timestamp(s).date()) >= first for p, s in zip(frame["period"], frame["start"])]]
     return frame
 
 

@@ -1,7 +1,8 @@
 """The summary tables (data/summaries.py): the pieces a range is read in, the rows of every region
 level, and the summaries kept in step with the raw rows by generation, live ticks and the command
 line, on SQLite and PostgreSQL. (That each query reads from them the figures of the raw rows is
-tested with the queries: tests/test_traffic_queries.py, tests/test_safety_queries.py.)"""
+tested with the queries: tests/test_traffic_queries.py, tests/test_safety_queries.py,
+tests/test_tourism_queries.py.)"""
 from __future__ import annotations
 
 import random
@@ -113,6 +114,49 @@ def test_live_ticks_keep_the_summaries_in_step(small_url):
                                    "AND reported_at < '2025-10-06'")["n"][0]
 
 
+def test_live_ticks_and_loads_keep_the_tourism_summaries_in_step(small_url, tmp_path):
+    """A tick appends spot hours and replaces the day's origin rows; a load corrects a spot's hour
+    and a county's origins: summary_spot_day and summary_visitor_origin follow, weeks and months too."""
+    from data.loader import load_file
+
+    def spot_day(spot_id: int, period: str, start: date) -> int:
+        return read(small_url, "SELECT arrivals FROM summary_spot_day WHERE period = :p AND start = :s "
+                               "AND spot_id = :i", p=period, s=start, i=spot_id)["arrivals"][0]
+
+    def origin(adcode: str, period: str, start: date) -> int:
+        return read(small_url, "SELECT SUM(visitors) AS v FROM summary_visitor_origin WHERE adcode = :a "
+                               "AND period = :p AND start = :s", a=adcode, p=period, s=start)["v"][0]
+
+    tick = live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))
+    assert tick["rows"]["spot_hourly"] > 0 and tick["rows"]["visitor_origin_daily"] > 0
+    assert check_summaries(small_url, tables=["summary_spot_day", "summary_visitor_origin"]) == []
+    assert read(small_url, "SELECT MAX(start) AS d FROM summary_spot_day")["d"].astype(str)[0] == "2025-10-03"
+
+    # a spot's hour and a county's origins of 2 October corrected by a load
+    hour = read(small_url, "SELECT spot_id, ts, arrivals, present FROM spot_hourly WHERE spot_id = 1 "
+                           "AND ts >= '2025-10-02 10:00' AND ts < '2025-10-02 10:01'")
+    before = spot_day(1, "day", date(2025, 10, 2)), spot_day(1, "month", date(2025, 10, 1))
+    hour["ts"] = pd.to_datetime(hour["ts"]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    hour["arrivals"] += 100
+    hour.to_csv(tmp_path / "spot_hourly.csv", index=False)
+    assert load_file(tmp_path / "spot_hourly.csv", "spot_hourly", small_url).ok
+    assert (spot_day(1, "day", date(2025, 10, 2)), spot_day(1, "month", date(2025, 10, 1))) == \
+        (before[0] + 100, before[1] + 100)
+
+    county = region_tree().counties()[0].adcode
+    origins = read(small_url, "SELECT adcode, day, origin_province, origin_city, visitors FROM visitor_origin_daily "
+                              "WHERE adcode = :a AND day = :d", a=county, d=date(2025, 10, 2))
+    before = origin(county, "day", date(2025, 10, 2)), origin("341000", "week", date(2025, 9, 29))
+    origins["day"] = "2025-10-02"
+    origins["visitors"] += 10
+    origins.to_csv(tmp_path / "visitor_origin_daily.csv", index=False)
+    assert load_file(tmp_path / "visitor_origin_daily.csv", "visitor_origin_daily", small_url).ok
+    added = 10 * len(origins)
+    assert (origin(county, "day", date(2025, 10, 2)), origin("341000", "week", date(2025, 9, 29))) == \
+        (before[0] + added, before[1] + added)
+    assert check_summaries(small_url) == []
+
+
 def test_parking_days_that_leave_the_hot_store_leave_the_summary(small_url, monkeypatch):
     from data.generator import pipeline
 
@@ -151,6 +195,8 @@ def test_rebuilding_gives_the_rows_the_generator_wrote(small_url):
     assert summaries_of("incident") == ["summary_incident", "summary_incident_status", "summary_incident_cell"]
     assert summaries_of("road_segment") == ["summary_road_hour"]
     assert summaries_of("parking_lot") == ["summary_parking_quarter"]
+    assert summaries_of("spot_hourly") == ["summary_spot_day"]
+    assert summaries_of("visitor_origin_daily") == ["summary_visitor_origin"]
 
 
 def test_a_province_has_rows_for_its_cities_and_itself(tmp_path):

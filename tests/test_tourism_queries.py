@@ -330,3 +330,115 @@ def test_the_same_answers_from_postgresql(tmp_path, demo_env):
                                           obj=name)
     finally:
         drop_pg_schema(schema)
+
+
+# ------------------------------------------------------------------------------------- summaries
+# The spot load, the arrivals at chosen spots and the origins read the summary tables
+# (data/summaries.py): exactly the answers of the raw rows, on both databases. These are the raw
+# rows' answers, read with the query layer's own connection.
+def raw_spot_days(ids, start: date, end: date) -> dict[int, dict[date, float]]:
+    """spot → day → arrivals of every day with hourly rows, from spot_hourly."""
+    from sqlalchemy import func, select
+
+    from data.queries.common import as_date, date_expression, day_bounds, fetch
+    from data.queries.tourism import HOURLY
+
+    low, high = day_bounds(start, end)
+    day = date_expression(HOURLY.c.ts)
+    out: dict[int, dict[date, float]] = {int(i): {} for i in ids}
+    for spot_id, value, arrivals in fetch(select(HOURLY.c.spot_id, day, func.sum(HOURLY.c.arrivals))
+                                          .where(HOURLY.c.spot_id.in_([int(i) for i in ids]), HOURLY.c.ts >= low,
+                                                 HOURLY.c.ts < high)
+                                          .group_by(HOURLY.c.spot_id, day)):
+        out[int(spot_id)][as_date(value)] = float(arrivals)
+    return out
+
+
+def raw_arrivals(ids, start: date, end: date) -> float | None:
+    days = [value for spot in raw_spot_days(ids, start, end).values() for value in spot.values()]
+    return float(sum(days)) if days else None
+
+
+def raw_origins(view: ViewState, keys: tuple[str, ...]) -> dict[tuple, float]:
+    from sqlalchemy import func, select
+
+    from data.models import VisitorOriginDaily
+    from data.queries.common import counties_under, fetch
+
+    origin = VisitorOriginDaily.__table__
+    conditions = [origin.c.adcode.in_(counties_under(view.region)), origin.c.day.between(view.start, view.end)]
+    if view.filter_values("origin"):
+        conditions.append(origin.c.origin_province.in_(view.filter_values("origin")))
+    rows = fetch(select(*[origin.c[k] for k in keys], func.sum(origin.c.visitors))
+                 .where(*conditions).group_by(*[origin.c[k] for k in keys]))
+    return {tuple(row[:-1]): float(row[-1]) for row in rows}
+
+
+SUMMARY_VIEWS = [
+    ViewState(region=CITY, start=date(2026, 1, 1), end=DEMO_END),  # 本年: months, weeks and days
+    ViewState(region=YI, start=date(2026, 1, 1), end=DEMO_END),
+    ViewState(region="341003", start=DEMO_END - timedelta(days=399), end=DEMO_END),  # 400 days: every day
+    ViewState(region=CITY, start=date(2026, 2, 11), end=date(2026, 6, 9)),  # months cut at both ends
+    ViewState(region=CITY, start=date(2026, 1, 1), end=DEMO_END).set_filter("spot", ("1", "3")),
+    ViewState(region=CITY, start=DEMO_END - timedelta(days=399), end=DEMO_END).set_filter("spot", ("2",)),
+    ViewState(region=CITY, start=date(2026, 1, 1), end=DEMO_END).set_filter("origin", ("浙江省",)),
+]
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_summaries_give_the_answers_of_the_raw_rows(backend_name, demo_env, request):
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+    from data.queries import tourism
+    from data.queries.common import counties_under, fetch
+    from sqlalchemy import select
+
+    url = demo_env["url"] if backend_name == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    try:
+        first_day, _ = tourism.data_span()
+        for view in SUMMARY_VIEWS:
+            name = f"{view.region} {view.start}…{view.end} {view.filters}"
+            # each spot's last day, peak day (the first on a tie) and its load
+            loads = tourism.spot_load(view).set_index("spot_id")
+            spots = dict(fetch(select(tourism.SPOT.c.id, tourism.SPOT.c.capacity)
+                               .where(tourism.SPOT.c.adcode.in_(counties_under(view.region)))))
+            assert set(loads.index) == set(spots), name
+            for spot_id, days in raw_spot_days(spots, view.start, view.end).items():
+                row = loads.loc[spot_id]
+                assert row["arrivals"] == days.get(view.end, 0.0), name
+                busy = {day: value for day, value in days.items() if value > 0}
+                peak = max(busy.values(), default=None)
+                assert row["peak_load"] == (100 * peak / spots[spot_id] if peak is not None else 0.0), name
+                assert row["peak_day"] == min(day for day, value in busy.items() if value == peak), name
+            # visitors by origin province and city
+            provinces = tourism.origin_provinces(view)
+            expected = {province: value for (province,), value in raw_origins(view, ("origin_province",)).items()}
+            if not view.filter_values("origin"):
+                assert dict(zip(provinces["province"], provinces["visitors"])) == expected, name
+            cities = tourism.origin_cities(view)
+            assert len(cities) > 0
+            assert dict(zip(zip(cities["province"], cities["city"]), cities["visitors"])) == \
+                raw_origins(view, ("origin_province", "origin_city")), name
+            ids = [int(i) for i in view.filter_values("spot")]
+            if not ids:
+                continue
+            # arrivals at the chosen spots: the range, the period before, last year; by day; holidays
+            arrivals = tourism.selected_spots_arrivals(view)
+            for key, (start, end) in (("value", (view.start, view.end)), ("previous", view.previous_period()),
+                                      ("last_year", view.same_period_last_year())):
+                assert arrivals[key] == (raw_arrivals(ids, start, end) if start >= first_day else None), name
+            trend = tourism.visitor_trend(view)
+            by_day = {}
+            for spot in raw_spot_days(ids, view.start, view.end).values():
+                for day, value in spot.items():
+                    by_day[day] = by_day.get(day, 0.0) + value
+            assert dict(zip(trend["bucket"].dt.date, trend["value"])) == by_day, name
+            for row in tourism.holiday_comparison(view).itertuples():
+                assert row.visitors == raw_arrivals(ids, row.start, row.end), name
+                if row.last_start is not None and not pd.isna(row.last_start):
+                    assert row.last_year == raw_arrivals(ids, row.last_start, row.last_end), name
+    finally:
+        override_settings(database_url=demo_env["url"])
+        forget_data_version()

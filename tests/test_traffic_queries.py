@@ -294,10 +294,11 @@ def readings_segment_sums(view: ViewState, ranges: list[tuple[date, date]]) -> p
     from sqlalchemy import or_, select
 
     from data.queries.common import day_bounds, read
-    from data.queries.traffic import R, _finish_weighted, _weighted_columns, segments
+    from data.queries.traffic import R, _finish_weighted, segments
+    from data.summaries import road_sums
 
     bounds = [day_bounds(a, b) for a, b in ranges]
-    frame = read(select(R.c.segment_id, *_weighted_columns())
+    frame = read(select(R.c.segment_id, *road_sums(R))
                  .where(R.c.segment_id.in_(segments(view)["segment_id"].tolist()),
                         or_(*[(R.c.ts >= low) & (R.c.ts < high) for low, high in bounds]))
                  .group_by(R.c.segment_id))

@@ -233,8 +233,7 @@ def generate(url: str | None = None, *, scale: float = 1.0, seed: int = 20211, e
         _write_meta(conn, {"version": str(version), "updated_at": cutoff.isoformat(), "first_day": first.isoformat(),
                            "last_day": last.isoformat(), "seed": str(ctx.seed), "scale": repr(ctx.scale),
                            "root": root, "parking_from": str(hot_from.astype("datetime64[D]"))})
-    with engine.begin() as conn:
-        bulk.analyze(conn)
+    bulk.analyze(engine, [model.__table__ for model in GENERATED])
     return GenerationReport(rows=counts, seconds=clock.perf_counter() - started, first_day=first, last_day=last)
 
 
@@ -312,10 +311,12 @@ def _advance(conn: Connection, ctx: Context, first: date, since: datetime, now: 
     hot_from = datetime.combine(now.date() - timedelta(days=PARKING_HOT_DAYS - 1), time())
     oldest = conn.execute(select(func.min(ParkingQuarter.ts)).where(ParkingQuarter.ts < hot_from)).scalar()
     conn.execute(delete(ParkingQuarter).where(ParkingQuarter.ts < hot_from))
-    # Summaries of the days changed: the new readings' days (and the parking days that left the hot
-    # store); the new incidents' days and the days on which the incidents that moved along their
-    # closed loop were reported.
-    refresh_summaries(conn, days[0], days[-1], tables=summaries_of("road_hourly"), root=ctx.root)
+    # Summaries of the days changed: the new readings' and spot hours' days and the days of the origin
+    # rows replaced (and the parking days that left the hot store); the new incidents' days and the
+    # days on which the incidents that moved along their closed loop were reported.
+    refresh_summaries(conn, days[0], days[-1], root=ctx.root,
+                      tables=[name for raw in ("road_hourly", "spot_hourly", "visitor_origin_daily")
+                              for name in summaries_of(raw)])
     left = [] if oldest is None else _day_range(pd.Timestamp(oldest).date(), hot_from.date() - timedelta(days=1))
     refresh_days(conn, [*days, *left], tables=summaries_of("parking_quarter"), root=ctx.root)
     moved_days = pd.to_datetime(updated["reported_at"]).dt.date

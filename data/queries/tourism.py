@@ -7,6 +7,12 @@ A scenic spot's load is the day's arrivals so far over its daily capacity (catal
 `tourism.spot_load`, factor 100) — the same measure the warnings engine raises 大客流预警 on, so the
 bars, the map and the warnings agree. When spots are selected (filter `spot`), the visitor trend and
 the holiday comparison count the arrivals at those spots instead of all visitors of the region.
+
+Arrivals over days and visitors by origin are read from the summary tables (data/summaries.py),
+whose sums give the figures of the rows: a spot's days from summary_spot_day's day rows, the
+arrivals of a range from its pieces (whole months, weeks, days), origins from the pieces of
+summary_visitor_origin's rows of the view's region. Hours (visitors inside, the day by hour) come
+from spot_hourly itself.
 """
 from __future__ import annotations
 
@@ -16,17 +22,18 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, bindparam, func, literal_column, select, type_coerce, union_all
+from sqlalchemy import Date, and_, bindparam, func, literal_column, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import indicator
 from data.generator.calendar import HOLIDAYS, Holiday, holidays_between
 from data.generator.vocab import PROFILE_BUCKETS
-from data.models import DataMeta, ScenicSpot, SpotHourly, VisitorOriginDaily, VisitorProfileDaily
-from data.queries.common import (align_last_year, counties_under, date_expression, day_bounds, dialect_name,
-                                 fetch, on_one_connection, read, shared_connection)
+from data.models import DataMeta, ScenicSpot, SpotHourly, SummarySpotDay, SummaryVisitorOrigin, VisitorProfileDaily
+from data.queries.common import (align_last_year, counties_under, day_bounds, dialect_name, fetch, on_one_connection,
+                                 read, shared_connection)
 from data.queries.indicators import period_values, trend
+from data.summaries import period_condition, pieces
 
 SPOT_LOAD = "tourism.spot_load"
 VISITORS = "tourism.visitors"
@@ -35,7 +42,8 @@ REVENUE = "tourism.revenue"
 MEASURE_VISITORS, MEASURE_SPOTS = "visitors", "spot_arrivals"
 SPOT = ScenicSpot.__table__
 HOURLY = SpotHourly.__table__
-ORIGIN = VisitorOriginDaily.__table__
+SPOT_DAYS = SummarySpotDay.__table__  # arrivals per spot and day, week, month
+ORIGINS = SummaryVisitorOrigin.__table__  # visitors per region, period and origin
 PROFILE = VisitorProfileDaily.__table__
 # How far back the holiday comparison reaches at least: the holidays of the past year.
 HOLIDAY_WINDOW_DAYS = 365
@@ -110,32 +118,28 @@ def period_totals(view: ViewState) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------- spot load
-def _spot_day(column):
-    """The calendar day of a spot_hourly timestamp, typed as a date (so that SQLite's text comes
-    back as a date and compares with date parameters)."""
-    return type_coerce(date_expression(column), Date)
-
-
 @functools.lru_cache(maxsize=4)
 def _spot_load_statement(dialect: str):
-    """The statement of `spot_load`, built once (parameters counties, low, high, end, end_low,
+    """The statement of `spot_load`, built once (parameters counties, first, end, end_low,
     end_high): each spot of the counties with the last day's arrivals, the peak day's arrivals and
     day, and the visitors inside at the latest hour of the last day."""
     in_region = SPOT.c.adcode.in_(bindparam("counties", expanding=True))
     region_spots = select(SPOT.c.id).where(in_region)
     ts = HOURLY.c.ts
-    day = _spot_day(ts).label("day")
-    daily = (select(HOURLY.c.spot_id, day, func.sum(HOURLY.c.arrivals).label("arrivals"))
-             .where(ts >= bindparam("low", type_=ts.type), ts < bindparam("high", type_=ts.type),
-                    HOURLY.c.spot_id.in_(region_spots), HOURLY.c.arrivals > 0)
-             .group_by(HOURLY.c.spot_id, day)
+    end = bindparam("end", type_=Date)
+    daily = (select(SPOT_DAYS.c.spot_id, SPOT_DAYS.c.start.label("day"), SPOT_DAYS.c.arrivals)
+             .where(SPOT_DAYS.c.period == "day", SPOT_DAYS.c.start.between(bindparam("first", type_=Date), end),
+                    SPOT_DAYS.c.spot_id.in_(region_spots), SPOT_DAYS.c.arrivals > 0)
              .cte("daily"))
-    ranked = select(daily.c.spot_id, daily.c.day, daily.c.arrivals,
-                    func.row_number().over(partition_by=daily.c.spot_id,
-                                           order_by=(daily.c.arrivals.desc(), daily.c.day)).label("rank")).subquery()
-    peak = select(ranked.c.spot_id, ranked.c.day, ranked.c.arrivals).where(ranked.c.rank == 1).subquery()
-    last_day = (select(daily.c.spot_id, daily.c.arrivals)
-                .where(daily.c.day == bindparam("end", type_=Date)).subquery())
+    # the peak: each spot's most arrivals, then the first day with that many (two aggregates cost
+    # SQLite a third of a window ranking the days)
+    most = select(daily.c.spot_id, func.max(daily.c.arrivals).label("arrivals")).group_by(daily.c.spot_id).cte("most")
+    peak = (select(daily.c.spot_id, most.c.arrivals, func.min(daily.c.day).label("day"))
+            .join_from(daily, most, and_(most.c.spot_id == daily.c.spot_id, most.c.arrivals == daily.c.arrivals))
+            .group_by(daily.c.spot_id, most.c.arrivals)
+            .subquery())
+    last_day = (select(SPOT_DAYS.c.spot_id, SPOT_DAYS.c.arrivals)
+                .where(SPOT_DAYS.c.period == "day", SPOT_DAYS.c.start == end).subquery())
     latest_hour = (select(func.max(ts))
                    .where(ts >= bindparam("end_low", type_=ts.type), ts < bindparam("end_high", type_=ts.type),
                           HOURLY.c.spot_id.in_(region_spots))
@@ -157,16 +161,15 @@ def spot_load(view: ViewState) -> pd.DataFrame:
     when the range ends today), visitors inside at its latest hour, the peak daily load of the range
     (its first day on a tie), and the warning level of the load by the catalogue thresholds.
 
-    One statement: the arrivals of each spot and day of the range (hours without arrivals left out:
-    more than half of them, the nights), the peak day picked per spot by a window, the last day's
-    arrivals, and the visitors inside at the latest hour, joined to the spots.
+    One statement: the arrivals of each spot and day of the range with any (summary_spot_day's day
+    rows), the peak day of each spot among them, the last day's arrivals, and the visitors inside
+    at the latest hour (spot_hourly), joined to the spots.
 
     Columns spot_id, name, name_en, label (the name in the view's language), adcode, capacity, lat,
     lon, arrivals, load, peak_load, peak_day, present, level."""
     ind = indicator(SPOT_LOAD)
-    low, high = day_bounds(view.start, view.end)
     end_low, end_high = day_bounds(view.end, view.end)
-    params = {"counties": counties_under(view.region), "low": low, "high": high, "end": view.end,
+    params = {"counties": counties_under(view.region), "first": view.start, "end": view.end,
               "end_low": end_low, "end_high": end_high}
     rows = []
     statement = _spot_load_statement(dialect_name())
@@ -219,14 +222,14 @@ def _selected_spots(view: ViewState, ids: list[int]):
 
 
 def _spot_days(ids: list[int], view: ViewState, spans: list[tuple[date, date]]) -> list[dict[date, float]]:
-    """Arrivals per day at the given spots over each (first, last) span, in one statement (a day
-    with hourly rows but no arrival counts 0)."""
-    day = _spot_day(HOURLY.c.ts)
+    """Arrivals per day at the given spots over each (first, last) span, in one statement, from
+    summary_spot_day's day rows (a day with hourly rows but no arrival counts 0)."""
+    day = SPOT_DAYS.c.start
     parts = []
     for number, (start, end) in enumerate(spans):
-        low, high = day_bounds(start, end)
-        parts.append(select(literal_column(str(number)), day, func.sum(HOURLY.c.arrivals))
-                     .where(HOURLY.c.ts >= low, HOURLY.c.ts < high, HOURLY.c.spot_id.in_(_selected_spots(view, ids)))
+        parts.append(select(literal_column(str(number)), day, func.sum(SPOT_DAYS.c.arrivals))
+                     .where(SPOT_DAYS.c.period == "day", day.between(start, end),
+                            SPOT_DAYS.c.spot_id.in_(_selected_spots(view, ids)))
                      .group_by(day))
     days: list[dict[date, float]] = [{} for _ in spans]
     for number, day, arrivals in fetch(parts[0] if len(parts) == 1 else union_all(*parts)):
@@ -236,17 +239,18 @@ def _spot_days(ids: list[int], view: ViewState, spans: list[tuple[date, date]]) 
 
 def _spot_span_sums(ids: list[int], view: ViewState, spans) -> dict[tuple[date, date], float | None]:
     """Arrivals at the given spots summed over each (first, last) day span; None for a span without
-    hourly rows. One range sum per span in one statement, so that spans a year apart do not read
-    the year between them."""
+    hourly rows. One sum of summary_spot_day's pieces per span in one statement, so that spans a
+    year apart do not read the year between them."""
     spans = list(dict.fromkeys(spans))
     if not spans:
         return {}
     selected = _selected_spots(view, ids)
+    dialect = dialect_name()
     parts = []
     for number, (start, end) in enumerate(spans):
-        low, high = day_bounds(start, end)
-        parts.append(select(literal_column(str(number)), func.sum(HOURLY.c.arrivals))
-                     .where(HOURLY.c.ts >= low, HOURLY.c.ts < high, HOURLY.c.spot_id.in_(selected)))
+        parts.append(select(literal_column(str(number)), func.sum(SPOT_DAYS.c.arrivals))
+                     .where(SPOT_DAYS.c.spot_id.in_(selected),
+                            period_condition(SPOT_DAYS, pieces(start, end), dialect)))
     statement = parts[0] if len(parts) == 1 else union_all(*parts)
     sums = {spans[int(number)]: (float(total) if total is not None else None) for number, total in fetch(statement)}
     return {span: sums.get(span) for span in spans}
@@ -364,7 +368,9 @@ def holiday_marks(start: date, end: date, lang: str) -> list[tuple[date, date, s
 
 # ------------------------------------------------------------------------------------- visitors
 def _origin_conditions(view: ViewState) -> list:
-    return [ORIGIN.c.adcode.in_(counties_under(view.region)), ORIGIN.c.day >= view.start, ORIGIN.c.day <= view.end]
+    """The summary_visitor_origin rows of the view's region and range: the pieces of the range."""
+    return [ORIGINS.c.adcode == view.region,
+            period_condition(ORIGINS, pieces(view.start, view.end), dialect_name())]
 
 
 def _with_shares(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
@@ -379,8 +385,8 @@ def _with_shares(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
 @cached
 def origin_provinces(view: ViewState) -> pd.DataFrame:
     """Visitors by home province (客源地), largest first (columns province, visitors, share %)."""
-    statement = (select(ORIGIN.c.origin_province, func.sum(ORIGIN.c.visitors))
-                 .where(*_origin_conditions(view)).group_by(ORIGIN.c.origin_province))
+    statement = (select(ORIGINS.c.origin_province, func.sum(ORIGINS.c.visitors))
+                 .where(*_origin_conditions(view)).group_by(ORIGINS.c.origin_province))
     rows = sorted(((province, float(visitors)) for province, visitors in fetch(statement)),
                   key=lambda row: (-row[1], row[0]))
     return _with_shares(rows, ["province", "visitors"])
@@ -394,9 +400,9 @@ def origin_cities(view: ViewState) -> pd.DataFrame:
     conditions = _origin_conditions(view)
     provinces = view.filter_values("origin")
     if provinces:
-        conditions.append(ORIGIN.c.origin_province.in_(provinces))
-    statement = (select(ORIGIN.c.origin_province, ORIGIN.c.origin_city, func.sum(ORIGIN.c.visitors))
-                 .where(*conditions).group_by(ORIGIN.c.origin_province, ORIGIN.c.origin_city))
+        conditions.append(ORIGINS.c.origin_province.in_(provinces))
+    statement = (select(ORIGINS.c.origin_province, ORIGINS.c.origin_city, func.sum(ORIGINS.c.visitors))
+                 .where(*conditions).group_by(ORIGINS.c.origin_province, ORIGINS.c.origin_city))
     rows = []
     for province, city, visitors in fetch(statement):
         label = f"{province}{city}" if city == "其他" and province != "其他省份" else (province if city == "其他" else city)

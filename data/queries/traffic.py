@@ -38,7 +38,7 @@ from data.models import (ParkingLot, ParkingQuarter, RoadHourly, RoadSegment, Sc
 from data.queries import incidents, indicators
 from data.queries.common import (align_last_year, counties_under, day_bounds, dialect_name, fetch, grain_for,
                                  on_one_connection, read, region_names)
-from data.summaries import bucket_of, period_condition, pieces
+from data.summaries import bucket_of, period_condition, pieces, road_sums
 
 R = RoadHourly.__table__
 S = RoadSegment.__table__
@@ -59,27 +59,16 @@ def _ints(values) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
 
 
-def _weighted_columns() -> list:
-    """Additive sums from which volume-weighted congestion and speed follow (`_finish_weighted`);
-    being sums, rows grouped finer can be added up in pandas before finishing."""
-    return [func.sum(R.c.congestion_index * R.c.volume).label("s_congestion"),
-            func.sum(R.c.speed_kmh * R.c.volume).label("s_speed"),
-            func.sum(R.c.volume).label("volume"),
-            func.sum(R.c.congestion_index).label("plain_congestion"),
-            func.sum(R.c.speed_kmh).label("plain_speed"),
-            func.count().label("readings")]
-
-
 SUMS = ["s_congestion", "s_speed", "volume", "plain_congestion", "plain_speed", "readings"]
 
 
 def _summed_columns(summary) -> list:
-    """`_weighted_columns` over the rows of a summary table, which holds those sums already."""
+    """`road_sums` over the rows of a summary table, which holds those sums already."""
     return [func.sum(summary.c[name]).label(name) for name in SUMS]
 
 
 def _finish_weighted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn the sums of `_weighted_columns` into congestion, speed and the catalogue level (the other
+    """Turn the sums of `road_sums` into congestion, speed and the catalogue level (the other
     columns are kept, first). An hour without vehicles has no weight: plain means stand in when a
     group has none at all. (In numpy: a few hundred rows, where pandas' own steps cost more.)"""
     sums = {name: frame[name].to_numpy(dtype=float) for name in SUMS}
@@ -207,11 +196,11 @@ def worst_segments_now(view: ViewState, limit: int = 10) -> pd.DataFrame:
 def _hours_of(view: ViewState, start: date | None = None, end: date | None = None,
               ids: list[int] | None = None) -> pd.DataFrame:
     """The view's segments (filter: segment; or these) summed per hour stamp over [start, end]
-    (default: its range) at its weekdays and hours: the sums of `_weighted_columns` by ts, for
+    (default: its range) at its weekdays and hours: the sums of `road_sums` by ts, for
     pandas to group."""
     ids = _segment_ids(view) if ids is None else ids
     start, end = (start, end) if start is not None else (view.start, view.end)
-    frame = _sums_frame(fetch(select(R.c.ts, *_weighted_columns())
+    frame = _sums_frame(fetch(select(R.c.ts, *road_sums(R))
                               .where(R.c.segment_id.in_(ids), *_time_conditions(R.c.ts, start, end, view))
                               .group_by(R.c.ts)), ["ts"])
     frame["ts"] = pd.to_datetime(frame["ts"])
@@ -219,7 +208,7 @@ def _hours_of(view: ViewState, start: date | None = None, end: date | None = Non
 
 
 def _sums_frame(rows: list[tuple], keys: list[str]) -> pd.DataFrame:
-    """Rows of keys followed by the sums of `_weighted_columns` as a frame, built column by column
+    """Rows of keys followed by the sums of `road_sums` as a frame, built column by column
     (from rows of mixed types pandas builds it slower than the query runs)."""
     columns = list(zip(*rows)) or [()] * (len(keys) + len(SUMS))
     return pd.DataFrame({**{key: pd.Series(values, dtype=object) for key, values in zip(keys, columns)},
@@ -299,7 +288,7 @@ def segment_ranking(view: ViewState) -> pd.DataFrame:
     chosen weekdays or hours from the readings."""
     roads = [S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode]
     if view.filter_values("weekday") or view.filter_values("hour"):
-        statement = (select(*roads, *_weighted_columns()).select_from(R.join(S, S.c.id == R.c.segment_id))
+        statement = (select(*roads, *road_sums(R)).select_from(R.join(S, S.c.id == R.c.segment_id))
                      .where(*_segment_conditions(view), *_time_conditions(R.c.ts, view.start, view.end, view)))
     else:
         statement = (select(*roads, *_summed_columns(G)).select_from(G.join(S, S.c.id == G.c.segment_id))
