@@ -74,30 +74,21 @@ def build(url: str, *, scale: float, years: int, seed: int, root: str) -> int:
 
 def vacuum_analyze(url: str) -> None:
     """Statistics for the planner and, on PostgreSQL, the visibility map that lets index-only
-    scans answer counts without reading the table: what autovacuum gives a database in service."""
-    from data.db import get_engine
-
-    engine = get_engine(url)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE incident" if engine.dialect.name == "postgresql" else "ANALYZE"))
-
-
-def ensure_indexes(url: str) -> None:
-    """Indexes added to the model since the database was built are created (and analysed)."""
-    from sqlalchemy import inspect
-
+    scans answer counts without reading the table (data.bulk.analyze, as after every load)."""
+    from data import bulk
     from data.db import get_engine
     from data.models import Incident
 
-    engine = get_engine(url)
-    present = {index["name"] for index in inspect(engine).get_indexes(Incident.__tablename__)}
-    missing = [index for index in Incident.__table__.indexes if index.name not in present]
-    if missing:
-        with engine.begin() as conn:
-            for index in missing:
-                print(f"  creating {index.name} …", flush=True)
-                index.create(conn)
-        vacuum_analyze(url)
+    bulk.analyze(get_engine(url), [Incident.__table__])
+
+
+def ensure_indexes(url: str) -> None:
+    """Indexes added to the model since the database was built are created (data.db.create_schema,
+    as at every start of the app) and analysed."""
+    from data.db import create_schema
+
+    create_schema(url)
+    vacuum_analyze(url)
 
 
 def incident_count(url: str) -> int:

@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.settings import get_settings
@@ -47,13 +47,15 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                # No parallel plans: a cockpit's reads are small index scans, for which starting
-                # workers costs more than it saves (measured 29–44 ms against 19–20 ms on 2 cores),
+                # No parallel plans and no JIT: a cockpit's reads are small index scans, for which starting
+                # workers costs more than it saves (measured 29–44 ms against 19–20 ms on 2 cores), and
+                # compiling a plan (which PostgreSQL starts above a cost a big year-long sum reaches at
+                # scale) costs tens of milliseconds that an interactive read does not win back;
                 # and the web workers' own concurrency already keeps the cores busy.
                 # (connect_args' options replace the URL's: a search_path given there is kept)
                 given = make_url(url).query.get("options") or ""
                 given = given if isinstance(given, str) else " ".join(given)
-                options = f"{given} -c max_parallel_workers_per_gather=0".strip()
+                options = f"{given} -c max_parallel_workers_per_gather=0 -c jit=off".strip()
                 engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
                                        connect_args={"options": options})
             _engines[url] = engine
@@ -89,4 +91,14 @@ def session_scope(url: str | None = None):
 def create_schema(url: str | None = None) -> None:
     from data import models, security_models  # noqa: F401  (registers the tables)
 
-    Base.metadata.create_all(get_engine(url))
+    engine = get_engine(url)
+    Base.metadata.create_all(engine)
+    # create_all builds the indexes of the tables it creates, not those declared since on a table
+    # that exists: build them here, so that a database made by an earlier release gets them too.
+    with engine.begin() as conn:
+        existing = {table: {index["name"] for index in inspect(conn).get_indexes(table)}
+                    for table in inspect(conn).get_table_names()}
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                if index.name not in existing.get(table.name, set()):
+                    index.create(conn, checkfirst=True)

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from services import drop_pg_schema, pg_schema_url
 
 
-def test_postgres_engine_keeps_the_urls_search_path_and_plans_without_parallel_workers():
+def test_postgres_engine_keeps_the_urls_search_path_and_plans_without_parallel_workers_or_jit():
     from data.db import get_engine
 
     url, schema = pg_schema_url("db")
@@ -15,6 +15,53 @@ def test_postgres_engine_keeps_the_urls_search_path_and_plans_without_parallel_w
         with engine.connect() as conn:
             assert conn.execute(text("SHOW search_path")).scalar() == schema
             assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+        engine.dispose()
+    finally:
+        drop_pg_schema(schema)
+
+
+def test_an_index_declared_since_a_database_was_made_is_built_at_the_next_start(tmp_path):
+    """A release that declares a new index gets it on the databases that earlier releases made."""
+    from sqlalchemy import inspect
+
+    from data.db import create_schema, get_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    create_schema(url)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_home_care_kind"))
+        conn.execute(text("DROP INDEX ix_region_daily_series"))
+    create_schema(url)
+    names = {table: {index["name"] for index in inspect(engine).get_indexes(table)}
+             for table in ("home_care_daily", "region_daily")}
+    assert "ix_home_care_kind" in names["home_care_daily"]
+    assert "ix_region_daily_series" in names["region_daily"]
+    create_schema(url)  # and a start with nothing to add changes nothing
+    engine.dispose()
+
+
+def test_a_bulk_load_leaves_postgresql_tables_vacuumed_for_index_only_reads():
+    """After data.bulk.analyze the loaded table's pages are all-visible (what index-only scans
+    need) and the planner has its statistics, without waiting for autovacuum."""
+    from data import bulk
+    from data.db import create_schema, get_engine
+    from data.models import HomeCareDaily
+
+    url, schema = pg_schema_url("vac")
+    try:
+        create_schema(url)
+        engine = get_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO home_care_daily (adcode, day, kind, services) "
+                              "SELECT '341002', DATE '2026-01-01' + i, 'meal', i FROM generate_series(0, 4999) i"))
+        table = HomeCareDaily.__table__
+        bulk.analyze(engine, [table])
+        with engine.connect() as conn:
+            pages, visible, tuples = conn.execute(text(
+                "SELECT relpages, relallvisible, reltuples FROM pg_class WHERE oid = 'home_care_daily'::regclass")).one()
+        assert pages > 0 and visible == pages and tuples == 5000
         engine.dispose()
     finally:
         drop_pg_schema(schema)

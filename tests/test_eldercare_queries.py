@@ -118,6 +118,25 @@ def test_services_by_kind_with_last_year(db):
     assert frame.loc["meal", "name"] == "助餐"
 
 
+def test_services_by_kind_over_a_year_are_summed_from_the_kind_index_without_sorting_rows(db):
+    from data.queries.eldercare import _home_care_statement, services_by_kind
+
+    year = ViewState(region="341000", start=date(2026, 1, 1), end=END)
+    frame = services_by_kind(year).set_index("kind")
+    expected = sql(db, "SELECT kind, SUM(services) AS n FROM home_care_daily WHERE day BETWEEN :s AND :e "
+                       "GROUP BY kind", s=year.start, e=year.end).set_index("kind")
+    assert frame["services"].to_dict() == expected["n"].to_dict()
+    bounds = {"start_0": year.start, "end_0": year.end, "start_1": date(2025, 1, 1), "end_1": date(2025, 11, 25)}
+    statement = _home_care_statement(2, True, None, True, "sqlite").params(
+        counties=list(COUNTIES), kinds=["meal", "medical"], **bounds)
+    sql_text = statement.compile(db, compile_kwargs={"literal_binds": True, "render_postcompile": True})
+    with db.connect() as conn:
+        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql_text}")]
+    assert [step for step in plan if step.startswith("SEARCH")], plan
+    assert all("ix_home_care_kind" in step for step in plan if step.startswith("SEARCH")), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 def test_services_trend_of_a_kind_and_of_all_reconciles_with_the_catalogue(db):
     from data.queries.eldercare import services_trend
 

@@ -10,17 +10,19 @@ the AQI to that pollutant's concentration.
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Date, DateTime, bindparam, case, func, literal, select
 
 from core.viewstate import ViewState
 from data import aqi
 from data.cache import cached
 from data.models import (AirDaily, AirHourly, AirStation, PollutionSource, PollutionSourceDaily, WaterMonthly,
                          WaterSection)
-from data.queries.common import counties_under, day_bounds, fetch, read
+from data.queries.common import counties_under, day_bounds, dialect_name, fetch, read
+from data.queries.indicators import sorted_by
 
 STATION = AirStation.__table__
 HOURLY = AirHourly.__table__
@@ -76,22 +78,31 @@ def station_ranking(view: ViewState) -> pd.DataFrame:
     Columns station_id, name, adcode, kind, aqi, good_days, days, good_share, measure, value,
     aqi_level, colour, level_name."""
     pollutant = _pollutant(view)
+    rows = fetch(_ranking_statement(pollutant, dialect_name()),
+                 params={"counties": counties_under(view.region), "start": view.start, "end": view.end})
+    # PostgreSQL averages whole numbers as decimals: every figure a plain number
+    rows = [(station_id, name, adcode, kind, float(mean_aqi), int(good_days), int(days), float(value))
+            for station_id, name, adcode, kind, mean_aqi, good_days, days, value in rows]
+    rows.sort(key=lambda row: row[0])
+    rows = sorted_by(rows, lambda row: row[7], ascending=False)  # the worst first, ties by station
+    frame = pd.DataFrame(rows, columns=["station_id", "name", "adcode", "kind", "aqi", "good_days", "days", "value"])
+    frame = frame.astype({"aqi": float, "value": float, "good_days": int, "days": int})  # also without rows
+    frame = frame.assign(good_share=frame["good_days"] / frame["days"] * 100, measure=pollutant or "aqi")
+    index = [aqi.iaqi(pollutant, value, "daily") for value in frame["value"]] if pollutant else frame["aqi"]
+    return frame.assign(**level_columns(index, view.lang))
+
+
+@functools.lru_cache(maxsize=16)
+def _ranking_statement(pollutant: str | None, dialect: str):
+    """The statement of `station_ranking`, built once per measure (building it costs more than
+    running it on a month): bind parameters counties (list), start and end (dates)."""
     measure = DAILY.c[DAILY_COLUMN[pollutant]] if pollutant else DAILY.c.aqi
-    statement = (select(STATION.c.id.label("station_id"), STATION.c.name, STATION.c.adcode, STATION.c.kind,
-                        func.avg(DAILY.c.aqi).label("aqi"),
-                        func.sum(case((DAILY.c.aqi <= GOOD_MAX, 1), else_=0)).label("good_days"),
-                        func.count(DAILY.c.day).label("days"), func.avg(measure).label("value"))
-                 .join(DAILY, (DAILY.c.station_id == STATION.c.id) & DAILY.c.day.between(view.start, view.end))
-                 .where(_stations_condition(view, with_filter=False))
-                 .group_by(STATION.c.id, STATION.c.name, STATION.c.adcode, STATION.c.kind))
-    frame = read(statement)
-    # PostgreSQL averages whole numbers as decimals: make every figure a plain number
-    frame = frame.astype({"aqi": float, "value": float, "good_days": int, "days": int})
-    frame["good_share"] = frame["good_days"] / frame["days"] * 100
-    frame["measure"] = pollutant or "aqi"
-    index = frame["value"].map(lambda v: aqi.iaqi(pollutant, v, "daily")) if pollutant else frame["aqi"]
-    frame = frame.assign(**level_columns(index, view.lang))
-    return frame.sort_values(["value", "station_id"], ascending=[False, True]).reset_index(drop=True)
+    days = DAILY.c.day.between(bindparam("start", type_=Date), bindparam("end", type_=Date))
+    return (select(STATION.c.id, STATION.c.name, STATION.c.adcode, STATION.c.kind, func.avg(DAILY.c.aqi),
+                   func.sum(case((DAILY.c.aqi <= GOOD_MAX, 1), else_=0)), func.count(DAILY.c.day), func.avg(measure))
+            .join(DAILY, (DAILY.c.station_id == STATION.c.id) & days)
+            .where(STATION.c.adcode.in_(bindparam("counties", expanding=True)))
+            .group_by(STATION.c.id, STATION.c.name, STATION.c.adcode, STATION.c.kind))
 
 
 @cached
@@ -101,20 +112,8 @@ def latest_readings(view: ViewState) -> pd.DataFrame:
     concentrations. Columns station_id, name, adcode, lat, lon, ts, aqi, primary_pollutant,
     pm25 … co, aqi_level, colour, level_name."""
     low, high = day_bounds(view.start, view.end)
-    # the latest hour of each station, looked up per station: one index seek each, where a GROUP BY
-    # would read every hour of the range (a year of them on 本年)
-    before = HOURLY.alias("before")
-    latest = (select(func.max(before.c.ts))
-              .where(before.c.station_id == STATION.c.id, before.c.ts >= low, before.c.ts < high)
-              .correlate(STATION).scalar_subquery())
-    statement = (select(STATION.c.id.label("station_id"), STATION.c.name, STATION.c.adcode, STATION.c.lat,
-                        STATION.c.lon, HOURLY.c.ts, HOURLY.c.aqi, HOURLY.c.primary_pollutant,
-                        *[HOURLY.c[p] for p in aqi.POLLUTANTS])
-                 .select_from(STATION)
-                 .join(HOURLY, (HOURLY.c.station_id == STATION.c.id) & (HOURLY.c.ts == latest))
-                 .where(_stations_condition(view, with_filter=False))
-                 .order_by(STATION.c.id))
-    rows = fetch(statement)
+    rows = fetch(_latest_statement(dialect_name()),
+                 params={"counties": counties_under(view.region), "low": low, "high": high})
     columns = ["station_id", "name", "adcode", "lat", "lon", "ts", "aqi", "primary_pollutant", *aqi.POLLUTANTS]
     if not rows:
         frame = pd.DataFrame([], columns=columns)
@@ -124,6 +123,24 @@ def latest_readings(view: ViewState) -> pd.DataFrame:
     frame = pd.DataFrame({**data, **level_columns(data["aqi"], view.lang)})
     frame["ts"] = pd.to_datetime(frame["ts"])
     return frame
+
+
+@functools.lru_cache(maxsize=4)
+def _latest_statement(dialect: str):
+    """The statement of `latest_readings`, built once (parameters counties, low and high)."""
+    low, high = bindparam("low", type_=DateTime), bindparam("high", type_=DateTime)
+    # the latest hour of each station, looked up per station: one index seek each, where a GROUP BY
+    # would read every hour of the range (a year of them on 本年)
+    before = HOURLY.alias("before")
+    latest = (select(func.max(before.c.ts))
+              .where(before.c.station_id == STATION.c.id, before.c.ts >= low, before.c.ts < high)
+              .correlate(STATION).scalar_subquery())
+    return (select(STATION.c.id, STATION.c.name, STATION.c.adcode, STATION.c.lat, STATION.c.lon, HOURLY.c.ts,
+                   HOURLY.c.aqi, HOURLY.c.primary_pollutant, *[HOURLY.c[p] for p in aqi.POLLUTANTS])
+            .select_from(STATION)
+            .join(HOURLY, (HOURLY.c.station_id == STATION.c.id) & (HOURLY.c.ts == latest))
+            .where(STATION.c.adcode.in_(bindparam("counties", expanding=True)))
+            .order_by(STATION.c.id))
 
 
 @cached
