@@ -94,9 +94,9 @@ def postgres_url():
 
 
 # ------------------------------------------------------------------------------ the small mode
-def test_small_mode_is_quick_and_fills_every_table(huangshan):
+def test_small_mode_fills_every_table(huangshan):
+    # (how long generation takes is measured by bench/bench_queries.py, not asserted here)
     url, report = huangshan
-    assert report.seconds < 30  # with its summaries, built from the rows at the end (data/summaries.py)
     assert (report.first_day, report.last_day) == (END - timedelta(days=399), END)
     empty = [table for table, rows in report.rows.items() if rows == 0 and table != "warning_state"]
     assert empty == [] and report.rows["summary_incident"] > 0  # the summaries too (data/summaries.py)
