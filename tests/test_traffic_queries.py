@@ -403,3 +403,114 @@ def test_summaries_give_the_figures_of_the_readings(database, demo_env, request)
     finally:
         override_settings(database_url=demo_env["url"])
         forget_data_version()
+
+
+
+# ---------------------------------------------------------------------------------- "now" and scenic roads
+# The latest hour of a whole region comes from summary_road_hour (summary_parking_quarter for the
+# lots), the scenic roads from a subquery on their conditions: these are the answers as the
+# readings of the view's segments and lots, listed by id, give them.
+def readings_segments_now(view: ViewState) -> pd.DataFrame:
+    """segments_now from the readings of the view's segments, at the latest hour among them."""
+    from sqlalchemy import select
+
+    from data.queries.common import fetch
+    from data.queries.traffic import R, S, SEGMENT_COLUMNS, _latest_reading, _segment_ids, _segments_frame
+
+    ids = _segment_ids(view)
+    latest = _latest_reading(R, R.c.segment_id, ids, view.end)
+    if latest is None:
+        return pd.DataFrame(columns=SEGMENT_COLUMNS)
+    rows = fetch(select(S.c.id, S.c.name, S.c.road, S.c.kind, S.c.adcode, R.c.congestion_index, R.c.speed_kmh,
+                        R.c.volume, S.c.lat, S.c.lon)
+                 .select_from(R.join(S, S.c.id == R.c.segment_id)).where(R.c.segment_id.in_(ids), R.c.ts == latest))
+    return _segments_frame(rows, latest, view.lang)
+
+
+def readings_lots_now(view: ViewState) -> pd.DataFrame:
+    """The view's lots (lot_id, spaces, occupied) at the latest quarter hour among their readings."""
+    from sqlalchemy import select
+
+    from data.queries.common import read
+    from data.queries.traffic import L, P, _latest_reading, _lot_ids
+
+    ids = _lot_ids(view)
+    latest = _latest_reading(P, P.c.lot_id, ids, view.end)
+    return read(select(L.c.id.label("lot_id"), L.c.spaces, P.c.occupied).select_from(P.join(L, L.c.id == P.c.lot_id))
+                .where(P.c.lot_id.in_(ids), P.c.ts == latest).order_by(L.c.id))
+
+
+def readings_scenic_roads(view: ViewState) -> pd.DataFrame:
+    """Holiday and ordinary-day congestion of the view's scenic roads, from their readings."""
+    from data.queries.traffic import _first_road_day, _ordinary_runs, holiday_in_view, segments
+
+    holiday = holiday_in_view(view, _first_road_day())
+    roads = segments(view)
+    ids = roads.loc[roads["near_spot_id"].notna(), "segment_id"].tolist()
+    on_holiday = readings_segment_sums(view, [(holiday.start, min(holiday.end, view.end))])
+    ordinary = readings_segment_sums(view, _ordinary_runs(holiday.start - timedelta(days=28),
+                                                          holiday.start - timedelta(days=1)))
+    return pd.DataFrame({"segment_id": ids, "holiday": on_holiday.reindex(ids)["congestion"].tolist(),
+                         "normal": ordinary.reindex(ids)["congestion"].tolist()})
+
+
+def now_views(db) -> list[ViewState]:
+    """Whole regions (a past week ends at its 23:00; January is before the parking hot store) and
+    chosen segments and lots, a scenic road among them."""
+    scenic = int(sql(db, "SELECT MIN(id) AS id FROM road_segment WHERE near_spot_id IS NOT NULL")["id"][0])
+    plain = int(sql(db, "SELECT MIN(id) AS id FROM road_segment WHERE near_spot_id IS NULL")["id"][0])
+    lot = int(sql(db, "SELECT MAX(id) AS id FROM parking_lot")["id"][0])
+    return [WEEK, MONTH.with_region(COUNTY),
+            ViewState(region="341003", start=date(2026, 11, 1), end=date(2026, 11, 7)),
+            ViewState(region="341000", start=date(2026, 1, 1), end=END),
+            MONTH.set_filter("segment", (str(scenic), str(plain))).set_filter("lot", (str(lot), "1")),
+            WEEK.with_region(COUNTY).set_filter("segment", (str(scenic),)).set_filter("lot", (str(lot),)),
+            ViewState(region="341000", start=date(2026, 1, 1), end=date(2026, 1, 7))]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_now_and_scenic_roads_give_the_answers_of_the_readings(database, db, demo_env, request):
+    """The segments and lots now (every one, the worst few, the free spaces) and the roads around
+    scenic spots, of whole regions and of chosen segments and lots: as the readings give them."""
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+    from data.queries import traffic
+
+    views = now_views(db)
+    url = demo_env["url"] if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    try:
+        for view in views:
+            name = f"{view.region} {view.start}…{view.end} {view.filters}"
+            expected = readings_segments_now(view)
+            pd.testing.assert_frame_equal(traffic.segments_now(view), expected, check_dtype=False,
+                                          obj=f"segments_now {name}")
+            for limit in (10, 3):
+                pd.testing.assert_frame_equal(traffic.worst_segments_now(view, limit=limit), expected.head(limit),
+                                              check_dtype=False, obj=f"worst_segments_now {name}")
+            lots = readings_lots_now(view)
+            parking = traffic.parking_now(view).sort_values("lot_id").reset_index(drop=True)
+            assert parking["lot_id"].tolist() == lots["lot_id"].tolist(), name
+            assert parking["occupied"].tolist() == lots["occupied"].tolist(), name
+            free = traffic.free_spaces_now(view)
+            if lots.empty:
+                assert free["free"] is None and free["spaces"] is None, name
+            else:
+                assert free["free"] == int((lots["spaces"] - lots["occupied"]).clip(lower=0).sum()), name
+                assert free["spaces"] == int(lots["spaces"].sum()), name
+            roads = readings_scenic_roads(view)
+            scenic = traffic.scenic_roads(view)
+            if roads.empty:
+                assert scenic.empty, name
+                continue
+            mine = scenic.set_index("segment_id").loc[roads["segment_id"], ["holiday", "normal"]]
+            pd.testing.assert_frame_equal(mine.reset_index(drop=True), roads[["holiday", "normal"]],
+                                          check_dtype=False, obj=f"scenic_roads {name}")
+        # the views hold what they are meant to: scenic roads, a past hour, lots, a range without them
+        assert not traffic.scenic_roads(views[4]).empty and not traffic.parking_now(views[4]).empty
+        assert str(traffic.segments_now(views[2])["ts"].iloc[0]) == "2026-11-07 23:00:00"
+        assert traffic.parking_now(views[-1]).empty and not traffic.segments_now(views[-1]).empty
+    finally:
+        override_settings(database_url=demo_env["url"])
+        forget_data_version()

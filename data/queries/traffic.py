@@ -18,8 +18,11 @@ segments, roads around scenic spots) from summary_road_segment, a year being abo
 pieces per segment. The readings themselves are read for chosen segments (a few of them) by hour
 and for segments at chosen hours: summed per time stamp or per segment with no function applied
 to each row, the calendar grouping done in numpy on those sums, and a choice of weekdays and hours
-becoming the list of the hour stamps it means (index lookups). Small answers are put together from
-plain rows (`fetch`): pandas' own steps cost more than these queries.
+becoming the list of the hour stamps it means (index lookups). "Now" of a whole region is the newest
+stamp of its rows in summary_road_hour or summary_parking_quarter (one key lookup), and its segments
+and lots are joined on their conditions rather than listed by id (thousands of them at a city).
+Small answers are put together from plain rows (`fetch`): pandas' own steps cost more than these
+queries.
 """
 from __future__ import annotations
 
@@ -166,20 +169,28 @@ SEGMENT_COLUMNS = ["segment_id", "name", "road", "kind", "adcode", "county", "ts
                    "level", "lat", "lon"]
 
 
-@cached
-@on_one_connection
-def segments_now(view: ViewState) -> pd.DataFrame:
-    """Every segment of the region at the latest hour: congestion, speed, vehicles, level;
-    the most congested first (columns segment_id, name, road, kind, adcode, county, ts, …)."""
-    ids = _segment_ids(view)
-    latest = _latest_reading(R, R.c.segment_id, ids, view.end)
-    if latest is None:
-        return pd.DataFrame(columns=SEGMENT_COLUMNS)
-    rows = fetch(select(S.c.id, S.c.name, S.c.road, S.c.kind, S.c.adcode, R.c.congestion_index, R.c.speed_kmh,
-                        R.c.volume, S.c.lat, S.c.lon)
-                 .select_from(R.join(S, S.c.id == R.c.segment_id)).where(R.c.segment_id.in_(ids), R.c.ts == latest))
+def _latest_segment_reading(view: ViewState) -> datetime | None:
+    """The hour of the newest reading of the view's segments at or before the end of its range. Every
+    segment of the region: the newest hour stamp of the region's sums in summary_road_hour, one key
+    lookup (over the readings, a lookup per segment, thousands of them at a city)."""
+    if _whole_region(view):
+        return _latest_reading(H, H.c.adcode, [view.region], view.end)
+    return _latest_reading(R, R.c.segment_id, _segment_ids(view), view.end)
+
+
+def _segments_at(view: ViewState, latest: datetime):
+    """The readings of the view's segments at the hour `latest`, with their segments' columns. The
+    segments are joined on their conditions: a list of thousands of ids costs more to send and
+    plan than the query."""
+    return (select(S.c.id, S.c.name, S.c.road, S.c.kind, S.c.adcode, R.c.congestion_index, R.c.speed_kmh,
+                   R.c.volume, S.c.lat, S.c.lon)
+            .select_from(R.join(S, S.c.id == R.c.segment_id)).where(R.c.ts == latest, *_segment_conditions(view)))
+
+
+def _segments_frame(rows: list[tuple], latest: datetime, lang: str) -> pd.DataFrame:
+    """Rows of `_segments_at` as the frame of `segments_now`, the most congested first."""
     # a row per segment: put together in Python, where pandas' merges would cost more
-    names, ind = region_names(view.lang), indicator(CONGESTION)
+    names, ind = region_names(lang), indicator(CONGESTION)
     records = [{"segment_id": segment, "name": name, "road": road, "kind": kind, "adcode": adcode,
                 "county": names.get(adcode), "ts": latest, "congestion": congestion, "speed": speed, "volume": volume,
                 "level": ind.level_of(congestion), "lat": lat, "lon": lon}
@@ -188,9 +199,27 @@ def segments_now(view: ViewState) -> pd.DataFrame:
     return pd.DataFrame(records, columns=SEGMENT_COLUMNS)
 
 
+@cached
+@on_one_connection
+def segments_now(view: ViewState) -> pd.DataFrame:
+    """Every segment of the region at the latest hour: congestion, speed, vehicles, level;
+    the most congested first (columns segment_id, name, road, kind, adcode, county, ts, …)."""
+    latest = _latest_segment_reading(view)
+    if latest is None:
+        return pd.DataFrame(columns=SEGMENT_COLUMNS)
+    return _segments_frame(fetch(_segments_at(view, latest)), latest, view.lang)
+
+
+@cached
+@on_one_connection
 def worst_segments_now(view: ViewState, limit: int = 10) -> pd.DataFrame:
-    """The `limit` most congested segments at the latest hour."""
-    return segments_now(view).head(limit).reset_index(drop=True)
+    """The `limit` most congested segments at the latest hour: the first rows of `segments_now`,
+    picked in SQL (a city has thousands of segments)."""
+    latest = _latest_segment_reading(view)
+    if latest is None:
+        return pd.DataFrame(columns=SEGMENT_COLUMNS)
+    statement = _segments_at(view, latest).order_by(R.c.congestion_index.desc(), S.c.id).limit(limit)
+    return _segments_frame(fetch(statement), latest, view.lang)
 
 
 def _hours_of(view: ViewState, start: date | None = None, end: date | None = None,
@@ -376,20 +405,21 @@ def scenic_roads(view: ViewState) -> pd.DataFrame:
     Columns segment_id, name, spot, adcode, holiday, normal, change (%), level (of the holiday
     value), holiday_zh, holiday_en, holiday_start, holiday_end, normal_start, normal_end.
     """
-    roads = segments(view)
-    roads = roads[roads["near_spot_id"].notna()]
     holiday = holiday_in_view(view, _first_road_day())
-    if roads.empty or holiday is None:
+    if holiday is None:
         return pd.DataFrame()
     holiday_end = min(holiday.end, view.end)
     normal_start, normal_end = holiday.start - timedelta(days=BASELINE_DAYS), holiday.start - timedelta(days=1)
     # whole days of each segment: the pieces of the holiday and of the ordinary runs before it
     spans = pieces(holiday.start, holiday_end) + [piece for run in _ordinary_runs(normal_start, normal_end)
                                                   for piece in pieces(*run)]
+    scenic = [*_segment_conditions(view), S.c.near_spot_id.isnot(None)]
     period = case((G.c.start >= holiday.start, literal("holiday")), else_=literal("normal")).label("period")
+    # the scenic roads as a subquery, not as the list of their ids: PostgreSQL would look every id up
+    # in each piece's run of the key (an index descent per id and piece, seconds at a city), where it
+    # reads the pieces whole and keeps the scenic roads' rows
     sums = read(select(G.c.segment_id, period, *_summed_columns(G))
-                .where(G.c.segment_id.in_([int(i) for i in roads["segment_id"]]),
-                       period_condition(G, spans, dialect_name()))
+                .where(G.c.segment_id.in_(select(S.c.id).where(*scenic)), period_condition(G, spans, dialect_name()))
                 .group_by(G.c.segment_id, period))
     if sums.empty or "holiday" not in set(sums["period"]):
         return pd.DataFrame()
@@ -397,16 +427,13 @@ def scenic_roads(view: ViewState) -> pd.DataFrame:
     # a few rows per scenic road: put together in Python, where pandas' merges would cost more
     congestion = {(int(segment), period): float(value)
                   for segment, period, value in zip(finished["segment_id"], finished["period"], finished["congestion"])}
-    spot_ids = sorted({int(i) for i in roads["near_spot_id"]})
     spot_name = ScenicSpot.name_en if view.lang == "en" else ScenicSpot.name
-    spots = dict(fetch(select(ScenicSpot.id, spot_name).where(ScenicSpot.id.in_(spot_ids))))
-    rows = []
-    for segment, name, adcode, spot in roads[["segment_id", "name", "adcode", "near_spot_id"]].itertuples(index=False):
-        if (int(segment), "holiday") not in congestion:
-            continue
-        rows.append({"segment_id": segment, "name": name, "spot": spots.get(int(spot)), "adcode": adcode,
-                     "holiday": congestion[(int(segment), "holiday")],
-                     "normal": congestion.get((int(segment), "normal"), float("nan"))})
+    roads = fetch(select(S.c.id, S.c.name, spot_name, S.c.adcode)
+                  .select_from(S.outerjoin(ScenicSpot, ScenicSpot.id == S.c.near_spot_id)).where(*scenic)
+                  .order_by(S.c.id))
+    rows = [{"segment_id": segment, "name": name, "spot": spot, "adcode": adcode,
+             "holiday": congestion[(segment, "holiday")], "normal": congestion.get((segment, "normal"), float("nan"))}
+            for segment, name, spot, adcode in roads if (segment, "holiday") in congestion]
     frame = pd.DataFrame(rows)
     holiday_values, normal_values = frame["holiday"].to_numpy(), frame["normal"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -450,17 +477,31 @@ LOT_COLUMNS = ["lot_id", "name", "adcode", "county", "spaces", "occupied", "free
                "lon"]
 
 
+def _latest_parking_reading(view: ViewState) -> datetime | None:
+    """The quarter hour of the newest reading of the view's lots at or before the end of its range.
+    Every lot of the region: the newest stamp of the region's sums in summary_parking_quarter, one
+    key lookup (over the readings, a lookup per lot, thousands of them at a city)."""
+    if not view.filter_values("lot"):
+        return _latest_reading(Q, Q.c.adcode, [view.region], view.end)
+    return _latest_reading(P, P.c.lot_id, _lot_ids(view), view.end)
+
+
+def _lots_at(view: ViewState, latest: datetime, *columns):
+    """These columns of the view's lots and their readings at the quarter hour `latest` (the lots
+    joined on their conditions, not as a list of thousands of ids)."""
+    return select(*columns).select_from(P.join(L, L.c.id == P.c.lot_id)).where(P.c.ts == latest,
+                                                                                *_lot_conditions(view))
+
+
 @cached
 @on_one_connection
 def parking_now(view: ViewState) -> pd.DataFrame:
     """Each lot at the latest quarter hour: spaces, occupied, free, occupancy (%) and its level,
     the fullest first. Empty when the range ends before the hot store's 90 days."""
-    ids = _lot_ids(view)
-    latest = _latest_reading(P, P.c.lot_id, ids, view.end)
+    latest = _latest_parking_reading(view)
     if latest is None:
         return pd.DataFrame(columns=LOT_COLUMNS)
-    rows = fetch(select(L.c.id, L.c.name, L.c.adcode, L.c.spaces, P.c.occupied, L.c.lat, L.c.lon)
-                 .select_from(P.join(L, L.c.id == P.c.lot_id)).where(P.c.lot_id.in_(ids), P.c.ts == latest))
+    rows = fetch(_lots_at(view, latest, L.c.id, L.c.name, L.c.adcode, L.c.spaces, P.c.occupied, L.c.lat, L.c.lon))
     # a row per lot: put together in Python, where pandas' merges would cost more
     ind, names = indicator(OCCUPANCY), region_names(view.lang)
     spaces = np.array([row[3] for row in rows], dtype=float)
@@ -477,14 +518,11 @@ def parking_now(view: ViewState) -> pd.DataFrame:
 def free_spaces_now(view: ViewState) -> dict:
     """Free and total spaces of the region's lots at the latest quarter hour (None when unknown):
     the sums of `parking_now`'s free and spaces, added up in SQL."""
-    ids = _lot_ids(view)
-    latest = _latest_reading(P, P.c.lot_id, ids, view.end)
+    latest = _latest_parking_reading(view)
     if latest is None:
         return {"free": None, "spaces": None, "ts": None}
     free = case((L.c.spaces > P.c.occupied, L.c.spaces - P.c.occupied), else_=0)
-    ((free_spaces, spaces),) = fetch(select(func.sum(free), func.sum(L.c.spaces))
-                                     .select_from(P.join(L, L.c.id == P.c.lot_id))
-                                     .where(P.c.lot_id.in_(ids), P.c.ts == latest))
+    ((free_spaces, spaces),) = fetch(_lots_at(view, latest, func.sum(free), func.sum(L.c.spaces)))
     return {"free": int(free_spaces), "spaces": int(spaces), "ts": pd.Timestamp(latest)}
 
 
