@@ -756,17 +756,19 @@ def _summary_days(conn: Connection, spec: TableSpec, clean: pd.DataFrame) -> set
     """The days whose summary rows (data/summaries.py) loading these rows may change, read before they
     are written: the rows' own days and the days of the rows they replace (an incident reported at
     another time; a road segment or parking lot moved to another county, a lot with other spaces:
-    every day of their readings)."""
+    every day of their readings; a device call stamped at another time)."""
     if spec.name in ("road_hourly", "parking_quarter", "spot_hourly"):
         return _days_of(clean["ts"])
     if spec.name == "visitor_origin_daily":
         return _days_of(clean["day"])
-    if spec.name == "incident":
-        days = _days_of(clean["reported_at"])
-        codes = list(clean["code"].dropna().unique())
-        for start in range(0, len(codes), 500):
-            days |= _days_of(conn.execute(select(models.Incident.reported_at)
-                                          .where(models.Incident.code.in_(codes[start:start + 500]))).scalars())
+    replaced = {"incident": ("reported_at", "code"), "device_call": ("ts", "id")}
+    if spec.name in replaced:
+        stamp, key = replaced[spec.name]
+        days = _days_of(clean[stamp])
+        stamps, keys = spec.table.c[stamp], spec.table.c[key]
+        values = list(dict.fromkeys(v for v in _python_values(clean[key], spec.columns[key].kind) if v is not None))
+        for start in range(0, len(values), 500):
+            days |= _days_of(conn.execute(select(stamps).where(keys.in_(values[start:start + 500]))).scalars())
         return days
     entities = {"road_segment": (models.RoadSegment, ("adcode",), models.RoadHourly.__table__.c.segment_id),
                 "parking_lot": (models.ParkingLot, ("adcode", "spaces"), models.ParkingQuarter.__table__.c.lot_id)}

@@ -28,6 +28,7 @@ Summary tables (data/summaries.py builds and refreshes them from the rows above;
   summary_incident_cell county × period × map cell of 0.1°: incident counts and position sums
   summary_spot_day      scenic spot × period: arrivals and hourly rows read
   summary_visitor_origin region × period × origin province/city: visitors
+  summary_device_call   county × period × call kind × response level band: calls, Σ response seconds
 """
 from __future__ import annotations
 
@@ -588,4 +589,22 @@ class SummaryVisitorOrigin(Base):
     origin_province: Mapped[str] = mapped_column(String(16), primary_key=True)
     origin_city: Mapped[str] = mapped_column(String(16), primary_key=True)
     visitors: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class SummaryDeviceCall(Base):
+    """Device calls of a county per period by call kind and response level band: `level` is the
+    warning level of each call's response time by the catalogue thresholds of
+    eldercare.response_seconds (0 = within the first) as they were when the rows were built — a
+    threshold changed since needs `python -m data.summaries --rebuild --table summary_device_call`
+    (`--check` reveals it). Regions above county sum their counties' rows."""
+
+    __tablename__ = "summary_device_call"
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[int] = mapped_column(BigInteger)  # Σ response_seconds
     __table_args__ = {"sqlite_with_rowid": False}

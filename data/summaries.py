@@ -15,6 +15,8 @@ the raw rows (summary_incident_status from summary_incident's):
   summary_spot_day         scenic spot × period      arrivals, hours read (spot load and its peak day,
                                                      arrivals at chosen spots)
   summary_visitor_origin   region × period × origin province, origin city   visitors (客源地)
+  summary_device_call      county × period × call kind × response level band   calls, Σ response
+                                                     seconds (elderly-care calls by kind, trend, by region)
 
 Every measure is a sum or a count, so that
 
@@ -28,13 +30,17 @@ transaction: the generator calls it after a full run, every live tick for the da
 loader for the days a file touched (`summaries_of` a raw table). `check_summaries` rebuilds inside
 a transaction it rolls back and compares (data/reconcile.py reports it). Rows are built for the
 region tree of the deployment (the configured region, or the generator's root): a database whose
-data came before these tables, or another region setting, needs `--rebuild`.
+data came before these tables, or another region setting, needs `--rebuild`. summary_device_call
+bands the calls by the catalogue thresholds of eldercare.response_seconds as they are when its rows
+are built: after a threshold changes, `--check` reports its rows and `--rebuild --table
+summary_device_call` builds them again.
 
 A query over [first, last] reads `pieces(first, last)`: the whole months inside, then whole weeks,
 then single days — a year is about twenty pieces, not 365 days.
 
     python -m data.summaries --rebuild [--database-url URL]   rebuild every summary of a database
     python -m data.summaries --check [--database-url URL]     compare them with the raw rows
+    (either with --table NAME: only that summary)
 """
 from __future__ import annotations
 
@@ -64,7 +70,9 @@ from sqlalchemy import (
     select,
 )
 
+from data.catalogue import indicator
 from data.models import (
+    DeviceCall,
     Incident,
     IncidentType,
     ParkingLot,
@@ -72,6 +80,7 @@ from data.models import (
     RoadHourly,
     RoadSegment,
     SpotHourly,
+    SummaryDeviceCall,
     SummaryIncident,
     SummaryIncidentCell,
     SummaryIncidentStatus,
@@ -99,6 +108,8 @@ P = ParkingQuarter.__table__
 L = ParkingLot.__table__
 H = SpotHourly.__table__
 O = VisitorOriginDaily.__table__
+D = DeviceCall.__table__
+RESPONSE = "eldercare.response_seconds"
 
 
 # ------------------------------------------------------------------------------------ periods
@@ -445,6 +456,28 @@ def _build_visitor_origin(build: Build, first: date, last: date) -> None:
                   _layers(build.tree))
 
 
+def response_level(seconds):
+    """The warning level of one call's response time (`seconds`, a column) by the catalogue
+    thresholds of eldercare.response_seconds, in SQL: 0 within the first threshold … 4 beyond the
+    last."""
+    whens = [(seconds >= threshold, literal(level))
+             for level, threshold in reversed(list(enumerate(indicator(RESPONSE).thresholds, start=1)))]
+    return case(*whens, else_=literal(0))
+
+
+def _build_device_call(build: Build, first: date, last: date) -> None:
+    """The counties' day rows: calls and Σ response seconds by kind and response level band (the
+    catalogue thresholds now: a later change of them needs a rebuild of this summary)."""
+    day = day_of(D.c.ts, build.dialect)
+    level = response_level(D.c.response_seconds).label("level")
+    low, high = _day_bounds(first, last)
+    statement = (select(D.c.adcode, literal("day", String).label("period"), day.label("start"), D.c.kind, level,
+                        func.count().label("calls"), func.sum(D.c.response_seconds).label("seconds"))
+                 .where(D.c.ts >= low, D.c.ts < high, D.c.adcode.in_(build.counties()))
+                 .group_by(D.c.adcode, day, D.c.kind, level))
+    _insert(build.conn, SummaryDeviceCall.__table__, statement)
+
+
 @dataclass(frozen=True)
 class Summary:
     """One summary table: how its rows of a run of days are built, which raw tables they come from,
@@ -506,6 +539,8 @@ SUMMARIES: dict[str, Summary] = {s.name: s for s in (
     Summary(SummarySpotDay, ("spot_hourly",), _build_spot_day, ("spot_id",), ("arrivals", "hours")),
     Summary(SummaryVisitorOrigin, ("visitor_origin_daily",), _build_visitor_origin, ("adcode", *ORIGIN_KEYS),
             ("visitors",), by_region=True),
+    Summary(SummaryDeviceCall, ("device_call",), _build_device_call, ("adcode", "kind", "level"),
+            ("calls", "seconds"), by_region=True),
 )}
 SUMMARY_MODELS = tuple(s.model for s in SUMMARIES.values())
 
@@ -561,7 +596,7 @@ def refresh_days(conn: Connection, days: Iterable[date], tables=None, root: str 
 def raw_days(conn: Connection) -> tuple[date | None, date | None]:
     """The first and last day of the raw rows the summaries are built from."""
     bounds = []
-    for column in (R.c.ts, I.c.reported_at, H.c.ts, O.c.day):
+    for column in (R.c.ts, I.c.reported_at, H.c.ts, O.c.day, D.c.ts):
         low, high = conn.execute(select(func.min(column), func.max(column))).one()
         bounds += [pd.Timestamp(v).date() for v in (low, high) if v is not None]
     return (min(bounds), max(bounds)) if bounds else (None, None)

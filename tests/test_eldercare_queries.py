@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import text
@@ -227,3 +228,103 @@ def test_postgresql_gives_the_same_answers_as_sqlite(demo_env):
             assert not a.empty, fn.__name__
             pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False,
                                           obj=f"{fn.__name__} {view.region} {view.filters}")
+
+
+# ---------------------------------------------------------------------------------- summaries
+# Device calls by kind, over time and by region read summary_device_call (data/summaries.py):
+# exactly the answers of the raw rows, on both databases. These are the raw rows' sums, read with
+# the query layer's own connection, banded by the catalogue thresholds written out here.
+def raw_calls(view: ViewState, key: str, counties: list[str] | None = None) -> dict:
+    """Calls and Σ response seconds of device_call rows in the view's counties (or these), range
+    and call kinds by `key`: 'band' (kind, level), 'day' or 'adcode'."""
+    from sqlalchemy import case, func, select
+
+    from data.catalogue import indicator
+    from data.models import DeviceCall
+    from data.queries.common import as_date, counties_under, date_expression, day_bounds, fetch
+
+    calls = DeviceCall.__table__
+    blue, yellow, orange, red = indicator("eldercare.response_seconds").thresholds
+    seconds = calls.c.response_seconds
+    level = case((seconds >= red, 4), (seconds >= orange, 3), (seconds >= yellow, 2), (seconds >= blue, 1), else_=0)
+    keys = {"band": [calls.c.kind, level.label("level")], "day": [date_expression(calls.c.ts).label("day")],
+            "adcode": [calls.c.adcode]}[key]
+    low, high = day_bounds(view.start, view.end)
+    conditions = [calls.c.ts >= low, calls.c.ts < high,
+                  calls.c.adcode.in_(counties_under(view.region) if counties is None else counties)]
+    if view.filter_values("call"):
+        conditions.append(calls.c.kind.in_(view.filter_values("call")))
+    rows = fetch(select(*keys, func.count(), func.sum(seconds)).where(*conditions).group_by(*keys))
+    if key == "day":
+        return {as_date(day): (int(n), int(s)) for day, n, s in rows}
+    return {tuple(row[:-2]) if key == "band" else row[0]: (int(row[-2]), int(row[-1])) for row in rows}
+
+
+def mean_of(calls: int, seconds: int) -> float:
+    return float(np.round(seconds / calls, 1))
+
+
+CALL_VIEWS = [
+    ViewState(region="341000", start=date(2026, 1, 1), end=END),  # 本年: months, weeks and days
+    ViewState(region=COUNTY, start=date(2026, 1, 1), end=END),
+    ViewState(region="341000", start=END - timedelta(days=399), end=END),  # 400 days: weeks
+    ViewState(region=COUNTY, start=END - timedelta(days=420), end=END),  # over 400 days: months
+    ViewState(region="341000", start=END - timedelta(days=29), end=END),  # 近30天: days
+    ViewState(region="341000", start=date(2026, 1, 1), end=END).set_filter("call", ("fall",)),
+    ViewState(region=COUNTY, start=date(2026, 2, 11), end=date(2026, 6, 9)).set_filter("call", ("call",)),
+]
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_device_call_summaries_give_the_answers_of_the_raw_rows(backend_name, demo_env, request):
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+    from data.catalogue import indicator
+    from data.queries import eldercare
+    from data.queries.common import bucket_label, counties_under, grain_for
+    from data.queries.indicators import ranking_regions
+
+    ind = indicator("eldercare.response_seconds")
+    url = demo_env["url"] if backend_name == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    try:
+        for view in CALL_VIEWS:
+            name = f"{view.region} {view.start}…{view.end} {view.filters}"
+            # by kind and response level band, with each kind's total and mean
+            bands = raw_calls(view, "band")
+            frame = eldercare.calls_by_kind(view)
+            assert {(row.kind, row.level): (row.calls, row.seconds) for row in frame.itertuples()} == bands, name
+            for kind in {kind for kind, _ in bands}:
+                calls = sum(n for (k, _), (n, _) in bands.items() if k == kind)
+                seconds = sum(s for (k, _), (_, s) in bands.items() if k == kind)
+                rows = frame[frame["kind"] == kind]
+                assert set(rows["total"]) == {calls} and set(rows["mean_response"]) == {mean_of(calls, seconds)}, name
+            # over time: days summed into the buckets of the range's grain
+            grain = grain_for(view.start, view.end)
+            buckets: dict = {}
+            for day, (calls, seconds) in raw_calls(view, "day").items():
+                total = buckets.setdefault(day if grain == "day" else bucket_label(day, grain), [0, 0])
+                total[0] += calls
+                total[1] += seconds
+            trend = eldercare.calls_trend(view)
+            assert trend.attrs["grain"] == grain, name
+            labels = trend["bucket"].dt.date if grain == "day" else trend["bucket"]
+            assert list(labels) == sorted(buckets), name
+            assert trend["calls"].tolist() == [buckets[b][0] for b in sorted(buckets)], name
+            assert trend["mean_response"].tolist() == [mean_of(*buckets[b]) for b in sorted(buckets)], name
+            assert trend["level"].tolist() == [ind.level_of(m) for m in trend["mean_response"]], name
+            # by region of the ranking
+            regions, _ = ranking_regions(view.region, view.scope)
+            counties = raw_calls(view, "adcode", [c for region in regions for c in counties_under(region)])
+            response = eldercare.response_by_region(view).set_index("adcode")
+            assert set(response.index) == set(regions), name
+            for region in regions:
+                calls = sum(counties.get(c, (0, 0))[0] for c in counties_under(region))
+                seconds = sum(counties.get(c, (0, 0))[1] for c in counties_under(region))
+                assert response.loc[region, "calls"] == calls, name
+                if calls:
+                    assert response.loc[region, "mean_response"] == mean_of(calls, seconds), name
+    finally:
+        override_settings(database_url=demo_env["url"])
+        forget_data_version()

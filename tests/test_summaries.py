@@ -2,10 +2,11 @@
 level, and the summaries kept in step with the raw rows by generation, live ticks and the command
 line, on SQLite and PostgreSQL. (That each query reads from them the figures of the raw rows is
 tested with the queries: tests/test_traffic_queries.py, tests/test_safety_queries.py,
-tests/test_tourism_queries.py.)"""
+tests/test_tourism_queries.py, tests/test_eldercare_queries.py.)"""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -157,6 +158,45 @@ def test_live_ticks_and_loads_keep_the_tourism_summaries_in_step(small_url, tmp_
     assert check_summaries(small_url) == []
 
 
+def test_live_ticks_and_loads_keep_the_device_call_summary_in_step(small_url, tmp_path, monkeypatch):
+    """A tick appends device calls; a load moves a call to another day with a slower response:
+    summary_device_call follows (both days, their week), and a change of the catalogue thresholds
+    its bands follow is revealed by the check."""
+    from data import summaries
+    from data.catalogue import indicator
+    from data.loader import load_file
+
+    def calls(adcode: str, period: str, start: date) -> tuple[int, int]:
+        row = read(small_url, "SELECT SUM(calls) AS n, SUM(seconds) AS s FROM summary_device_call WHERE adcode = :a "
+                              "AND period = :p AND start = :s", a=adcode, p=period, s=start).iloc[0]
+        return (0, 0) if pd.isna(row["n"]) else (int(row["n"]), int(row["s"]))
+
+    tick = live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))
+    assert tick["rows"]["device_call"] > 0
+    assert check_summaries(small_url, tables=["summary_device_call"]) == []
+    assert read(small_url, "SELECT MAX(start) AS d FROM summary_device_call")["d"].astype(str)[0] == "2025-10-03"
+
+    call = read(small_url, "SELECT id, adcode, ts, kind, response_seconds, lat, lon FROM device_call "
+                           "WHERE ts >= '2025-10-02' AND ts < '2025-10-03' ORDER BY id LIMIT 1")
+    adcode, seconds = call["adcode"][0], int(call["response_seconds"][0])
+    days = (date(2025, 10, 1), date(2025, 10, 2))
+    before = [calls(adcode, "day", day) for day in days] + [calls(adcode, "week", date(2025, 9, 29))]
+    call["ts"] = "2025-10-01 09:30:00"
+    call["response_seconds"] = seconds + 1000
+    call.to_csv(tmp_path / "device_call.csv", index=False)
+    assert load_file(tmp_path / "device_call.csv", "device_call", small_url).ok
+    assert calls(adcode, "day", days[0]) == (before[0][0] + 1, before[0][1] + seconds + 1000)
+    assert calls(adcode, "day", days[1]) == (before[1][0] - 1, before[1][1] - seconds)
+    assert calls(adcode, "week", date(2025, 9, 29)) == (before[2][0], before[2][1] + 1000)
+    assert check_summaries(small_url) == []
+
+    response = indicator(summaries.RESPONSE)
+    changed = replace(response, thresholds=tuple(t + 60 for t in response.thresholds))
+    monkeypatch.setattr(summaries, "indicator", lambda code: changed if code == summaries.RESPONSE else indicator(code))
+    differences = check_summaries(small_url)
+    assert differences and {d.table for d in differences} == {"summary_device_call"}
+
+
 def test_parking_days_that_leave_the_hot_store_leave_the_summary(small_url, monkeypatch):
     from data.generator import pipeline
 
@@ -197,6 +237,7 @@ def test_rebuilding_gives_the_rows_the_generator_wrote(small_url):
     assert summaries_of("parking_lot") == ["summary_parking_quarter"]
     assert summaries_of("spot_hourly") == ["summary_spot_day"]
     assert summaries_of("visitor_origin_daily") == ["summary_visitor_origin"]
+    assert summaries_of("device_call") == ["summary_device_call"]
 
 
 def test_a_province_has_rows_for_its_cities_and_itself(tmp_path):

@@ -4,6 +4,12 @@ Filters read: tier (institution tier), service (home-care kind), call (device ca
 一键呼叫 call / 跌倒报警 fall). Rates and levels follow the catalogue: bed occupancy is
 Σ occupied / Σ beds (eldercare.bed_occupancy), the mean response time is weighted by calls
 (eldercare.response_seconds), and both take their warning levels from the catalogue thresholds.
+
+Device calls are read from summary_device_call (data/summaries.py): calls and Σ response seconds
+per county, period, kind and response level band, whose pieces (whole months, weeks, days) give the
+figures of the raw rows. Its bands follow the catalogue thresholds as they were when its rows were
+built: a threshold changed since needs `python -m data.summaries --rebuild --table
+summary_device_call` (`--check` reveals it).
 """
 from __future__ import annotations
 
@@ -13,23 +19,24 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, bindparam, case, func, literal, literal_column, select, union_all
+from sqlalchemy import Date, bindparam, func, literal_column, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import indicator
-from data.models import CareInstitution, DeviceCall, ElderlyPopulation, HomeCareDaily
+from data.models import CareInstitution, ElderlyPopulation, HomeCareDaily, SummaryDeviceCall
 from data.queries import indicators
-from data.queries.common import (align_last_year, as_date, bucket_label, counties_under, date_expression,
-                                 day_bounds, dialect_name, fetch, grain_for, on_one_connection, region_names)
+from data.queries.common import (align_last_year, as_date, bucket_label, counties_under, dialect_name, fetch,
+                                 grain_for, on_one_connection, region_names)
 from data.queries.indicators import ranking_regions, sorted_by
 from data.queries.labels import FIXED, fixed_label
+from data.summaries import RESPONSE, bucket_of, period_condition, pieces
 
 C = CareInstitution.__table__
 E = ElderlyPopulation.__table__
 H = HomeCareDaily.__table__
-D = DeviceCall.__table__
-OCCUPANCY, RESPONSE = "eldercare.bed_occupancy", "eldercare.response_seconds"
+CALLS = SummaryDeviceCall.__table__  # calls and Σ response seconds per county, period, kind, level band
+OCCUPANCY = "eldercare.bed_occupancy"
 TIERS = ("county_center", "street_center", "community_station", "nursing_home")  # 县级中心 → 街道 → 社区 → 机构
 SERVICE_KINDS = tuple(FIXED["service"])
 CALL_KINDS = tuple(FIXED["call"])
@@ -119,24 +126,36 @@ def population_summary(view: ViewState) -> pd.DataFrame:
 @cached
 def institutions(view: ViewState) -> pd.DataFrame:
     """Care institutions of the region (filter: tier): beds, occupied, occupancy (%) and its level,
-    the fullest first."""
+    the fullest first.
+
+    A city has thousands of institutions (tens of thousands at production scale): occupancy, its
+    level and the order are worked out on whole columns, not row by row (the same figures: the
+    same division and rounding, each distinct occupancy levelled once)."""
     statement = (select(C.c.id, C.c.name, C.c.adcode, C.c.lat, C.c.lon, C.c.tier, C.c.beds, C.c.occupied,
                         C.c.covers_population).where(C.c.adcode.in_(counties_under(view.region))))
     tiers = view.filter_values("tier")
     if tiers:
         statement = statement.where(C.c.tier.in_(tiers))
+    names = ["id", "name", "adcode", "lat", "lon", "tier", "beds", "occupied", "covers_population"]
+    rows = fetch(statement)
+    if not rows:
+        return _frame([], names + ["occupancy", "level", "county", "tier_name"])
+    columns = dict(zip(names, zip(*rows)))  # one tuple of values per column, read once
     ind = indicator(OCCUPANCY)
-    names = region_names(view.lang)
-    rows = []
-    for row in fetch(statement):
-        beds, occupied = row[6], row[7]
-        occupancy = _rounded(ind.factor * occupied / beds, 1) if beds > 0 else math.nan
-        rows.append((*row, occupancy, ind.level_of(occupancy) if not math.isnan(occupancy) else 0,
-                     names.get(row[2], math.nan), _label("tier", row[5], view.lang)))
-    # the fullest first, those without beds last
-    rows.sort(key=lambda row: (math.isnan(row[9]), -row[9] if not math.isnan(row[9]) else 0, row[0]))
-    return _frame(rows, ["id", "name", "adcode", "lat", "lon", "tier", "beds", "occupied", "covers_population",
-                         "occupancy", "level", "county", "tier_name"])
+    beds, occupied = np.array(columns["beds"]), np.array(columns["occupied"], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        occupancy = np.where(beds > 0, np.round(ind.factor * occupied / beds, 1), math.nan)
+    levels = {value: ind.level_of(float(value)) for value in np.unique(occupancy[~np.isnan(occupancy)])}
+    region_name = region_names(view.lang)
+    tier_name = {tier: _label("tier", tier, view.lang) for tier in set(columns["tier"])}
+    frame = pd.DataFrame({**{name: list(values) for name, values in columns.items()}, "occupancy": occupancy,
+                          "level": np.array([levels.get(value, 0) for value in occupancy.tolist()], dtype=np.int64),
+                          "county": [region_name.get(adcode, math.nan) for adcode in columns["adcode"]],
+                          "tier_name": [tier_name[tier] for tier in columns["tier"]]})
+    # the fullest first, those without beds last (np.lexsort: the last key first)
+    missing = np.isnan(occupancy)
+    order = np.lexsort((np.array(columns["id"]), -np.where(missing, 0.0, occupancy), missing))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 @cached
@@ -255,34 +274,28 @@ def services_trend(view: ViewState) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- device calls
-def _call_conditions(view: ViewState, counties: list[str], start: date, end: date) -> list:
-    """Device calls in these counties in [start, end] (days), of the view's call kinds."""
-    low, high = day_bounds(start, end)
-    conditions = [D.c.ts >= low, D.c.ts < high, D.c.adcode.in_(counties)]
+def _call_sums(view: ViewState, counties: list[str], keys: list, grain: str = "month") -> list[tuple]:
+    """Device calls in these counties over the view's range (of its call kinds, filter `call`)
+    summed by `keys` (columns of summary_device_call): rows (keys…, calls, Σ response seconds) read
+    from the pieces of the range that fit buckets of `grain`, the sums as Python ints."""
+    conditions = [CALLS.c.adcode.in_(counties), period_condition(CALLS, pieces(view.start, view.end, grain),
+                                                                 dialect_name())]
     kinds = view.filter_values("call")
     if kinds:
-        conditions.append(D.c.kind.in_(kinds))
-    return conditions
-
-
-def _response_level():
-    """The warning level of one call's response time by the catalogue thresholds, in SQL."""
-    ind = indicator(RESPONSE)
-    whens = [(D.c.response_seconds >= threshold, literal(level))
-             for level, threshold in reversed(list(enumerate(ind.thresholds, start=1)))]
-    return case(*whens, else_=literal(0))
+        conditions.append(CALLS.c.kind.in_(kinds))
+    rows = fetch(select(*keys, func.sum(CALLS.c.calls), func.sum(CALLS.c.seconds))
+                 .where(*conditions).group_by(*keys))
+    return [(*row[:-2], int(row[-2]), int(row[-1])) for row in rows]
 
 
 @cached
 def calls_by_kind(view: ViewState) -> pd.DataFrame:
     """Device calls of the range by kind (一键呼叫, 跌倒报警) and by how long the response took,
-    banded by the catalogue thresholds of eldercare.response_seconds (level 0 = within the first).
+    banded by the catalogue thresholds of eldercare.response_seconds (level 0 = within the first;
+    the thresholds summary_device_call was built with).
 
     Columns kind, level, calls, seconds, total, mean_response (per kind), name."""
-    level = _response_level().label("level")
-    rows = fetch(select(D.c.kind, level, func.count(), func.sum(D.c.response_seconds))
-                 .where(*_call_conditions(view, counties_under(view.region), view.start, view.end))
-                 .group_by(D.c.kind, level))
+    rows = _call_sums(view, counties_under(view.region), [CALLS.c.kind, CALLS.c.level])
     columns = ["kind", "level", "calls", "seconds"]
     if not rows:
         return pd.DataFrame(columns=columns)
@@ -301,18 +314,21 @@ def calls_by_kind(view: ViewState) -> pd.DataFrame:
 @cached
 def calls_trend(view: ViewState) -> pd.DataFrame:
     """Device calls and their mean response time over the range (filter: call);
-    columns bucket, calls, mean_response, level (of the mean by the catalogue thresholds)."""
+    columns bucket, calls, mean_response, level (of the mean by the catalogue thresholds).
+    Each bucket sums the pieces of the range that lie in it (days; weeks and days; months, weeks
+    and days)."""
     grain = grain_for(view.start, view.end)
-    day = date_expression(D.c.ts)
-    rows = fetch(select(day, func.count(), func.sum(D.c.response_seconds))
-                 .where(*_call_conditions(view, counties_under(view.region), view.start, view.end))
-                 .group_by(day))
-    if grain != "day":  # days summed into weeks or months: cheaper than labelling every call in SQL
-        rows = [row[1:] for row in _in_buckets([(0, *row) for row in rows], grain)]
-    if not rows:
+    buckets: dict = {}
+    for period, start, calls, seconds in _call_sums(view, counties_under(view.region), [CALLS.c.period, CALLS.c.start],
+                                                    grain):
+        day = bucket_of(period, as_date(start), grain)
+        total = buckets.setdefault(day if grain == "day" else bucket_label(day, grain), [0, 0])
+        total[0] += calls
+        total[1] += seconds
+    if not buckets:
         return pd.DataFrame(columns=["bucket", "calls", "seconds"])
     ind = indicator(RESPONSE)
-    rows = sorted((bucket, calls, _rounded(seconds / calls, 1)) for bucket, calls, seconds in rows)
+    rows = sorted((bucket, calls, _rounded(seconds / calls, 1)) for bucket, (calls, seconds) in buckets.items())
     frame = _frame([(bucket, calls, mean, ind.level_of(mean)) for bucket, calls, mean in rows],
                    ["bucket", "calls", "mean_response", "level"])
     if grain == "day":
@@ -328,9 +344,7 @@ def response_by_region(view: ViewState) -> pd.DataFrame:
     regions, selected = ranking_regions(view.region, view.scope)
     owner = {county: region for region in regions for county in counties_under(region)}
     sums = {region: [0, 0] for region in regions}
-    for adcode, calls, seconds in fetch(
-            select(D.c.adcode, func.count(), func.sum(D.c.response_seconds))
-            .where(*_call_conditions(view, list(owner), view.start, view.end)).group_by(D.c.adcode)):
+    for adcode, calls, seconds in _call_sums(view, list(owner), [CALLS.c.adcode]):
         total = sums[owner[adcode]]
         total[0] += calls
         total[1] += seconds
