@@ -28,6 +28,7 @@ Summary tables (data/summaries.py builds and refreshes them from the rows above;
   summary_incident_cell county × period × map cell of 0.1°: incident counts and position sums
   summary_spot_day      scenic spot × period: arrivals and hourly rows read
   summary_visitor_origin region × period × origin province/city: visitors
+  summary_source_day    pollution source × period: exceedances, online and expected hours
   summary_device_call   county × period × call kind × response level band: calls, Σ response seconds
 """
 from __future__ import annotations
@@ -607,4 +608,21 @@ class SummaryDeviceCall(Base):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     calls: Mapped[int] = mapped_column(Integer)
     seconds: Mapped[int] = mapped_column(BigInteger)  # Σ response_seconds
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class SummarySourceDay(Base):
+    """A key pollution source's monitoring per period: Σ exceedances, Σ online hours, and Σ over its
+    days of the hours each day had (the most hours any key source was online that day, so that a
+    day still running counts its elapsed hours): its online rate over any run of pieces is the
+    ratio of the two sums."""
+
+    __tablename__ = "summary_source_day"
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exceedances: Mapped[int] = mapped_column(Integer)
+    online_hours: Mapped[float] = mapped_column(Float)
+    expected_hours: Mapped[float] = mapped_column(Float)
+    days: Mapped[int] = mapped_column(Integer)
     __table_args__ = {"sqlite_with_rowid": False}

@@ -17,6 +17,8 @@ the raw rows (summary_incident_status from summary_incident's):
   summary_visitor_origin   region × period × origin province, origin city   visitors (客源地)
   summary_device_call      county × period × call kind × response level band   calls, Σ response
                                                      seconds (elderly-care calls by kind, trend, by region)
+  summary_source_day       pollution source × period  exceedances, online hours, the hours the days had
+                                                     (key pollution sources' online rate)
 
 Every measure is a sum or a count, so that
 
@@ -73,6 +75,7 @@ from sqlalchemy import (
 from data.catalogue import indicator
 from data.models import (
     DeviceCall,
+    PollutionSourceDaily,
     Incident,
     IncidentType,
     ParkingLot,
@@ -87,6 +90,7 @@ from data.models import (
     SummaryParkingQuarter,
     SummaryRoadHour,
     SummaryRoadSegment,
+    SummarySourceDay,
     SummarySpotDay,
     SummaryVisitorOrigin,
     VisitorOriginDaily,
@@ -109,6 +113,7 @@ L = ParkingLot.__table__
 H = SpotHourly.__table__
 O = VisitorOriginDaily.__table__
 D = DeviceCall.__table__
+PS = PollutionSourceDaily.__table__
 RESPONSE = "eldercare.response_seconds"
 
 
@@ -478,6 +483,19 @@ def _build_device_call(build: Build, first: date, last: date) -> None:
     _insert(build.conn, SummaryDeviceCall.__table__, statement)
 
 
+def _build_source_day(build: Build, first: date, last: date) -> None:
+    """One row per source and day; its expected hours are the day's length so far, the most hours any
+    key source was online that day (data.queries.environment.source_status)."""
+    day_length = (select(PS.c.day, func.max(PS.c.online_hours).label("hours"))
+                  .where(PS.c.day.between(first, last)).group_by(PS.c.day).subquery())
+    statement = (select(literal("day", String).label("period"), PS.c.day.label("start"), PS.c.source_id,
+                        cast(PS.c.exceedances, Integer).label("exceedances"), PS.c.online_hours,
+                        day_length.c.hours.label("expected_hours"), literal(1, Integer).label("days"))
+                 .join(day_length, day_length.c.day == PS.c.day)
+                 .where(PS.c.day.between(first, last)))
+    _insert(build.conn, SummarySourceDay.__table__, statement)
+
+
 @dataclass(frozen=True)
 class Summary:
     """One summary table: how its rows of a run of days are built, which raw tables they come from,
@@ -541,6 +559,8 @@ SUMMARIES: dict[str, Summary] = {s.name: s for s in (
             ("visitors",), by_region=True),
     Summary(SummaryDeviceCall, ("device_call",), _build_device_call, ("adcode", "kind", "level"),
             ("calls", "seconds"), by_region=True),
+    Summary(SummarySourceDay, ("pollution_source_daily",), _build_source_day, ("source_id",),
+            ("exceedances", "online_hours", "expected_hours", "days")),
 )}
 SUMMARY_MODELS = tuple(s.model for s in SUMMARIES.values())
 
@@ -596,7 +616,7 @@ def refresh_days(conn: Connection, days: Iterable[date], tables=None, root: str 
 def raw_days(conn: Connection) -> tuple[date | None, date | None]:
     """The first and last day of the raw rows the summaries are built from."""
     bounds = []
-    for column in (R.c.ts, I.c.reported_at, H.c.ts, O.c.day, D.c.ts):
+    for column in (R.c.ts, I.c.reported_at, H.c.ts, O.c.day, D.c.ts, PS.c.day):
         low, high = conn.execute(select(func.min(column), func.max(column))).one()
         bounds += [pd.Timestamp(v).date() for v in (low, high) if v is not None]
     return (min(bounds), max(bounds)) if bounds else (None, None)

@@ -194,22 +194,39 @@ def test_water_sections_monthly_grade_against_target(db):
 
 
 # ------------------------------------------------------------------------------------- sources
-def test_key_sources_exceedances_and_online_rate(db):
+@pytest.mark.parametrize("view", [
+    MONTH,  # one whole month of summary_source_day
+    ViewState(region=CITY, start=date(2026, 1, 1), end=DEMO_END),  # 本年: months, weeks and days
+    ViewState(region=HUANGSHAN_DISTRICT, start=date(2026, 2, 11), end=date(2026, 6, 3)),  # cut mid-week
+    WEEK,
+], ids=["month", "year", "county", "week"])
+def test_key_sources_exceedances_and_online_rate(db, view):
+    """The summary's pieces give what the daily rows give: exceedances, and online hours over the
+    hours each day had (the most hours any key source was online that day)."""
     from data.queries.environment import source_status
 
-    frame = source_status(MONTH, limit=100).set_index("source_id")
+    frame = source_status(view, limit=10_000).set_index("source_id")
     rows = sql(db, "SELECT source_id, day, online_hours, exceedances FROM pollution_source_daily "
-                   "WHERE day BETWEEN :s AND :e", s=MONTH.start, e=MONTH.end)
+                   "WHERE day BETWEEN :s AND :e", s=view.start, e=view.end)
     day_length = rows.groupby("day")["online_hours"].max()
     rows["expected"] = rows["day"].map(day_length)
-    sums = rows.groupby("source_id")[["online_hours", "exceedances", "expected"]].sum()
-    assert set(frame.index) == set(sums.index)
+    in_region = set(sql(db, "SELECT id FROM pollution_source WHERE adcode IN ("
+                            + ",".join(f"'{c}'" for c in counties(view.region)) + ")")["id"])
+    sums = rows[rows["source_id"].isin(in_region)].groupby("source_id")[["online_hours", "exceedances", "expected"]].sum()
+    assert len(sums) > 0 and set(frame.index) == set(sums.index)
     for source, row in sums.iterrows():
         assert frame.loc[source, "exceedances"] == row["exceedances"]
+        assert frame.loc[source, "online_hours"] == pytest.approx(row["online_hours"])
         assert frame.loc[source, "online_rate"] == pytest.approx(row["online_hours"] / row["expected"] * 100)
     ordered = list(zip(-frame["exceedances"], frame["online_rate"]))
     assert ordered == sorted(ordered)  # most exceedances first, then the least online
-    assert len(source_status(MONTH, limit=3)) == min(3, len(frame))
+    assert len(source_status(view, limit=3)) == min(3, len(frame))
+
+
+def counties(region: str) -> list[str]:
+    from data.queries.common import counties_under
+
+    return counties_under(region)
 
 
 # ------------------------------------------------------------------------------------- PostgreSQL

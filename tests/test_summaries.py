@@ -197,6 +197,37 @@ def test_live_ticks_and_loads_keep_the_device_call_summary_in_step(small_url, tm
     assert differences and {d.table for d in differences} == {"summary_device_call"}
 
 
+def test_live_ticks_and_loads_keep_the_pollution_source_summary_in_step(small_url, tmp_path):
+    """A tick replaces the running day's source rows (the day's length grows with it); a load
+    corrects a source's day: summary_source_day follows, its week and month too."""
+    from data.loader import load_file
+
+    def source_day(source_id: int, period: str, start: date) -> pd.Series:
+        return read(small_url, "SELECT exceedances, online_hours, expected_hours FROM summary_source_day "
+                               "WHERE period = :p AND start = :s AND source_id = :i",
+                    p=period, s=start, i=source_id).iloc[0]
+
+    tick = live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))
+    assert tick["rows"]["pollution_source_daily"] > 0
+    assert check_summaries(small_url, tables=["summary_source_day"]) == []
+    assert read(small_url, "SELECT MAX(start) AS d FROM summary_source_day")["d"].astype(str)[0] == "2025-10-03"
+    later = live_tick(small_url, now=datetime(2025, 10, 3, 16, 2))
+    assert later["rows"]["pollution_source_daily"] > 0
+    assert check_summaries(small_url, tables=["summary_source_day"]) == []
+
+    row = read(small_url, "SELECT source_id, day, online_hours, exceedances FROM pollution_source_daily "
+                          "WHERE day = :d ORDER BY source_id LIMIT 1", d=date(2025, 10, 2))
+    source = int(row["source_id"][0])
+    before = source_day(source, "day", date(2025, 10, 2)), source_day(source, "month", date(2025, 10, 1))
+    row["day"] = "2025-10-02"
+    row["exceedances"] += 3
+    row.to_csv(tmp_path / "pollution_source_daily.csv", index=False)
+    assert load_file(tmp_path / "pollution_source_daily.csv", "pollution_source_daily", small_url).ok
+    after = source_day(source, "day", date(2025, 10, 2)), source_day(source, "month", date(2025, 10, 1))
+    assert [a["exceedances"] - b["exceedances"] for a, b in zip(after, before)] == [3, 3]
+    assert check_summaries(small_url) == []
+
+
 def test_parking_days_that_leave_the_hot_store_leave_the_summary(small_url, monkeypatch):
     from data.generator import pipeline
 
@@ -238,6 +269,7 @@ def test_rebuilding_gives_the_rows_the_generator_wrote(small_url):
     assert summaries_of("spot_hourly") == ["summary_spot_day"]
     assert summaries_of("visitor_origin_daily") == ["summary_visitor_origin"]
     assert summaries_of("device_call") == ["summary_device_call"]
+    assert summaries_of("pollution_source_daily") == ["summary_source_day"]
 
 
 def test_a_province_has_rows_for_its_cities_and_itself(tmp_path):

@@ -19,10 +19,11 @@ from sqlalchemy import Date, DateTime, bindparam, case, func, literal, select
 from core.viewstate import ViewState
 from data import aqi
 from data.cache import cached
-from data.models import (AirDaily, AirHourly, AirStation, PollutionSource, PollutionSourceDaily, WaterMonthly,
+from data.models import (AirDaily, AirHourly, AirStation, PollutionSource, SummarySourceDay, WaterMonthly,
                          WaterSection)
 from data.queries.common import counties_under, day_bounds, dialect_name, fetch, read
 from data.queries.indicators import sorted_by
+from data.summaries import period_condition, pieces
 
 STATION = AirStation.__table__
 HOURLY = AirHourly.__table__
@@ -30,7 +31,7 @@ DAILY = AirDaily.__table__
 SECTION = WaterSection.__table__
 WATER = WaterMonthly.__table__
 SOURCE = PollutionSource.__table__
-SOURCE_DAILY = PollutionSourceDaily.__table__
+SOURCE_DAYS = SummarySourceDay.__table__  # a source's days, weeks and months
 # The daily tables hold the ozone of a day as its maximum 8-hour mean (HJ 633 reads it so).
 DAILY_COLUMN = {"pm25": "pm25", "pm10": "pm10", "o3": "o3_8h", "no2": "no2", "so2": "so2", "co": "co"}
 UNITS = {p: ("mg/m³" if p == "co" else "µg/m³") for p in aqi.POLLUTANTS}
@@ -280,16 +281,14 @@ def source_status(view: ViewState, limit: int = 12) -> pd.DataFrame:
     the day had so far, taken as the most hours any key source was online that day (a day still
     running counts only its elapsed hours). Columns source_id, name, adcode, industry, kind,
     exceedances, online_hours, expected_hours, online_rate."""
-    day_length = (select(SOURCE_DAILY.c.day, func.max(SOURCE_DAILY.c.online_hours).label("hours"))
-                  .where(SOURCE_DAILY.c.day.between(view.start, view.end)).group_by(SOURCE_DAILY.c.day).subquery())
+    # summed over the pieces of the range in summary_source_day (whole months, weeks, then days)
     statement = (select(SOURCE.c.id.label("source_id"), SOURCE.c.name, SOURCE.c.adcode, SOURCE.c.industry,
-                        SOURCE.c.kind, func.sum(SOURCE_DAILY.c.exceedances).label("exceedances"),
-                        func.sum(SOURCE_DAILY.c.online_hours).label("online_hours"),
-                        func.sum(day_length.c.hours).label("expected_hours"))
-                 .join(SOURCE_DAILY, SOURCE_DAILY.c.source_id == SOURCE.c.id)
-                 .join(day_length, day_length.c.day == SOURCE_DAILY.c.day)
+                        SOURCE.c.kind, func.sum(SOURCE_DAYS.c.exceedances).label("exceedances"),
+                        func.sum(SOURCE_DAYS.c.online_hours).label("online_hours"),
+                        func.sum(SOURCE_DAYS.c.expected_hours).label("expected_hours"))
+                 .join(SOURCE_DAYS, SOURCE_DAYS.c.source_id == SOURCE.c.id)
                  .where(SOURCE.c.adcode.in_(counties_under(view.region)),
-                        SOURCE_DAILY.c.day.between(view.start, view.end))
+                        period_condition(SOURCE_DAYS, pieces(view.start, view.end), dialect_name()))
                  .group_by(SOURCE.c.id, SOURCE.c.name, SOURCE.c.adcode, SOURCE.c.industry, SOURCE.c.kind))
     frame = read(statement)
     frame["exceedances"] = frame["exceedances"].astype(int)
