@@ -58,6 +58,11 @@ window.cockpitMap = (function () {
             fillColor: p.colour || LEVELS[level] || LEVELS[0], fillOpacity: dim ? 0.25 : 0.85,
         });
         marker.bindTooltip(escapeHtml(p.label || p.name || ""), {direction: "top"});
+        if (selected) {
+            // drawn above its neighbours (a chosen spot next to another must stay clickable, to take
+            // it off again): after the whole layer is added, which happens in one go
+            marker.on("add", function () { setTimeout(function () { if (marker._map) marker.bringToFront(); }, 0); });
+        }
         return marker;
     }
     function clusterToLayer(feature, latlng, index, context) {

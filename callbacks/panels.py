@@ -98,7 +98,17 @@ def _map(panel: Panel, view: ViewState) -> Filled:
     targets = {"regions": click_targets(view, Drill(), props["hideout"]["values"]),
                "points": click_targets(view, panel.map.point_click,
                                        [f["properties"]["key"] for f in props["points"]["features"]])}
-    return Filled(props, hashlib.blake2b(pickle.dumps(props), digest_size=12).hexdigest(), targets)
+    # The fingerprint leads with the bounds, so the next fill can tell whether the map must move.
+    bounds = hashlib.blake2b(pickle.dumps(props["viewport"]["bounds"]), digest_size=4).hexdigest()
+    return Filled(props, f"{bounds}:{hashlib.blake2b(pickle.dumps(props), digest_size=12).hexdigest()}", targets)
+
+
+def _same_place(filled: Filled, old_hash: str | None) -> Filled:
+    """A map whose bounds are those it shows is not flown there again: a cross-filter redraws its
+    points where they are (a flight would also move them under the pointer of someone clicking)."""
+    if filled.hash and old_hash and filled.hash.split(":")[0] == old_hash.split(":")[0]:
+        return filled._replace(content={**filled.content, "viewport": no_update})
+    return filled
 
 
 def _html_failure(view: ViewState):
@@ -144,6 +154,8 @@ def fill(requested: list[tuple[str, dict, str | None]], view: ViewState, refresh
             filled = _filled(kind, panel, view)
             if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
                 filled = Filled(no_update, no_update, filled.targets)
+            elif kind == "map":
+                filled = _same_place(filled, old_hash)
             results.append(filled)
     return results
 

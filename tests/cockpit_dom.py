@@ -74,11 +74,27 @@ def click_bar(page, panel_id: str, trace: int, value: str) -> None:
     page.mouse.click((left + right) / 2, (top + bottom) / 2)
 
 
+def wait_still(locator, timeout: float = 10.0) -> None:
+    """Wait until an element has stood still for a few frames: a map flying to a region moves its
+    points and labels, and a click aimed at where one was lands on whatever is there next."""
+    import time
+
+    deadline, last, still = time.time() + timeout, None, 0
+    while still < 3:
+        box = locator.bounding_box()
+        still = still + 1 if box is not None and box == last else 0
+        last = box
+        if time.time() > deadline:
+            raise AssertionError(f"{locator} kept moving")
+        time.sleep(0.1)
+
+
 def click_map_region(page, name: str) -> None:
     """Click a region on the map through its label (labels sit on the polygon and let clicks through)."""
     wait_settled(page)
     label = page.locator(".cockpit-map-label", has_text=name).first
     label.wait_for()
+    wait_still(label)
     box = label.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 

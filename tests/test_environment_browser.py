@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import wait_settled
+from cockpit_dom import wait_settled, wait_still
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -132,6 +132,7 @@ def test_drill_on_the_map_filter_by_station_and_pollutant_links_to_the_desk(page
                          '[fill-opacity="0.85"]')
     eventually(lambda: point.count() == 1)
     wait_settled(page)
+    wait_still(point.first)
     point.first.click(force=True)
     page.wait_for_function("() => !location.search.includes('station=')")
     ozone_trend = air_trend(county.set_filter("pollutant", ("o3",)))

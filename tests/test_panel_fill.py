@@ -78,3 +78,26 @@ def test_a_fill_the_cache_answers_checks_out_no_connection(backend, tmp_path, mo
     finally:
         cache_module._configured = False
         override_settings(var_dir=before.var_dir)
+
+
+def test_a_map_moves_on_a_drill_and_stays_put_on_a_cross_filter(demo_env):
+    """Choosing a spot redraws the county map's points where they are; drilling to another county
+    flies the map there (a flight on every filter would move the points under the pointer)."""
+    from dash import no_update
+
+    from callbacks.panels import fill
+    from core.viewstate import ViewState
+    from data.regions import region_tree
+
+    ident = {"type": "map", "id": "tourism.map"}
+    county = ViewState(page="/tourism", region="341023", start=date(2026, 11, 19), end=date(2026, 11, 25))
+    (first,) = fill([("map", ident, None)], county, refresh=False)
+    assert first.content["viewport"]["bounds"] == region_tree().bounds("341023")
+
+    (filtered,) = fill([("map", ident, first.hash)], county.set_filter("spot", ("3",)), refresh=False)
+    assert filtered.content["viewport"] is no_update
+    assert filtered.content["points_hideout"] == {"selected": ["3"]}  # the point is outlined in place
+    assert filtered.hash != first.hash
+
+    (elsewhere,) = fill([("map", ident, filtered.hash)], county.with_region("341021"), refresh=False)
+    assert elsewhere.content["viewport"]["bounds"] == region_tree().bounds("341021")

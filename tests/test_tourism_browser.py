@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import wait_settled
+from cockpit_dom import wait_settled, wait_still
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -129,11 +129,13 @@ def test_drill_by_bar_filter_by_spot_and_map_point_links_to_the_desk(page, demo_
     eventually(lambda: data_value(page, "#kpi-selected-spots .kpi-value") == pytest.approx(arrivals, rel=REL))
     check_headlines(page, county)  # the region's headlines are not filtered away
 
-    # the selected spot is outlined on the county map; clicking its point takes the filter off again
+    # the selected spot is outlined on the county map, above a neighbouring spot (drawn over it before);
+    # clicking its point takes the filter off again
     point = page.locator('[data-panel="tourism.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]'
                          '[fill-opacity="0.85"]')
     eventually(lambda: point.count() == 1)
     wait_settled(page)
+    wait_still(point.first)
     point.first.click(force=True)
     page.wait_for_function("() => !location.search.includes('spot=')")
     trend = visitor_trend(county)
