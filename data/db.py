@@ -92,6 +92,7 @@ def create_schema(url: str | None = None) -> None:
     from data import models, security_models  # noqa: F401  (registers the tables)
 
     engine = get_engine(url)
+    before = set(inspect(engine).get_table_names())
     Base.metadata.create_all(engine)
     # create_all builds the indexes of the tables it creates, not those declared since on a table
     # that exists: build them here, so that a database made by an earlier release gets them too.
@@ -102,3 +103,7 @@ def create_schema(url: str | None = None) -> None:
             for index in table.indexes:
                 if index.name not in existing.get(table.name, set()):
                     index.create(conn, checkfirst=True)
+    if before:  # a database made by an earlier release: the summaries it did not have are built now
+        from data.summaries import SUMMARIES, build_new_summaries
+
+        build_new_summaries(engine, [name for name in SUMMARIES if name not in before])

@@ -759,7 +759,7 @@ def _summary_days(conn: Connection, spec: TableSpec, clean: pd.DataFrame) -> set
     every day of their readings; a device call stamped at another time)."""
     if spec.name in ("road_hourly", "parking_quarter", "spot_hourly"):
         return _days_of(clean["ts"])
-    if spec.name in ("visitor_origin_daily", "pollution_source_daily"):
+    if spec.name in ("region_daily", "visitor_origin_daily", "home_care_daily", "pollution_source_daily"):
         return _days_of(clean["day"])
     replaced = {"incident": ("reported_at", "code"), "device_call": ("ts", "id")}
     if spec.name in replaced:

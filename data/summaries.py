@@ -6,6 +6,8 @@ thousand summary rows instead, whatever the scale. Each summary is declared once
 is in data/models.py) with the INSERT … SELECT … GROUP BY that builds its rows of a run of days from
 the raw rows (summary_incident_status from summary_incident's):
 
+  summary_region_period    indicator × region × period   region_daily's sums (KPIs, rankings, the map
+                                                     over any range, by the catalogue's time_agg rule)
   summary_road_hour        region × hour stamp       road readings (traffic profiles by hour, weekday)
   summary_road_segment     segment × period          road readings (rankings, chosen segments, holidays)
   summary_parking_quarter  region × quarter hour     parking readings (occupancy by hour)
@@ -15,12 +17,14 @@ the raw rows (summary_incident_status from summary_incident's):
   summary_spot_day         scenic spot × period      arrivals, hours read (spot load and its peak day,
                                                      arrivals at chosen spots)
   summary_visitor_origin   region × period × origin province, origin city   visitors (客源地)
+  summary_home_care        region × period × service kind   home-care services (by kind, trend)
   summary_device_call      county × period × call kind × response level band   calls, Σ response
                                                      seconds (elderly-care calls by kind, trend, by region)
   summary_source_day       pollution source × period  exceedances, online hours, the hours the days had
                                                      (key pollution sources' online rate)
 
-Every measure is a sum or a count, so that
+Every measure is a sum or a count (but summary_region_period's largest value, which a week or
+month takes the largest of), so that
 
   * rows of finer grain add up to coarser ones: a region above county sums its counties' rows, a
     week or a month (`period` 'week' starting on Monday, 'month') sums its days;
@@ -72,22 +76,27 @@ from sqlalchemy import (
     select,
 )
 
+from data.bulk import analyze
 from data.catalogue import indicator
 from data.models import (
     DeviceCall,
+    HomeCareDaily,
     PollutionSourceDaily,
     Incident,
     IncidentType,
     ParkingLot,
     ParkingQuarter,
+    RegionDaily,
     RoadHourly,
     RoadSegment,
     SpotHourly,
     SummaryDeviceCall,
+    SummaryHomeCare,
     SummaryIncident,
     SummaryIncidentCell,
     SummaryIncidentStatus,
     SummaryParkingQuarter,
+    SummaryRegionPeriod,
     SummaryRoadHour,
     SummaryRoadSegment,
     SummarySourceDay,
@@ -461,6 +470,20 @@ def _build_visitor_origin(build: Build, first: date, last: date) -> None:
                   _layers(build.tree))
 
 
+HC = HomeCareDaily.__table__
+
+
+def _build_home_care(build: Build, first: date, last: date) -> None:
+    """The counties' day rows (the raw rows of the deployment's counties), then the regions above."""
+    table = SummaryHomeCare.__table__
+    statement = (select(HC.c.adcode, literal("day", String).label("period"), HC.c.day.label("start"), HC.c.kind,
+                        HC.c.services)
+                 .where(HC.c.day >= first, HC.c.day <= last, HC.c.adcode.in_(build.counties())))
+    _insert(build.conn, table, statement)
+    _roll_regions(build, table, first, last, _days_between, ["period", "start", "kind"], ["services"],
+                  _layers(build.tree))
+
+
 def response_level(seconds):
     """The warning level of one call's response time (`seconds`, a column) by the catalogue
     thresholds of eldercare.response_seconds, in SQL: 0 within the first threshold … 4 beyond the
@@ -496,6 +519,20 @@ def _build_source_day(build: Build, first: date, last: date) -> None:
     _insert(build.conn, SummarySourceDay.__table__, statement)
 
 
+RD = RegionDaily.__table__
+REGION_SUMS = ("n_value", "s_value", "s_vw", "s_w", "s_num", "s_den")
+
+
+def _build_region_period(build: Build, first: date, last: date) -> None:
+    """region_daily's rows as day rows (it holds every level of region already): the sums of one day."""
+    statement = (select(RD.c.indicator, RD.c.adcode, literal("day", String).label("period"), RD.c.day.label("start"),
+                        case((RD.c.value.is_(None), 0), else_=1).label("n_value"), RD.c.value.label("s_value"),
+                        RD.c.value.label("m_value"), (RD.c.value * RD.c.weight).label("s_vw"),
+                        RD.c.weight.label("s_w"), RD.c.numerator.label("s_num"), RD.c.denominator.label("s_den"))
+                 .where(RD.c.day.between(first, last)))
+    _insert(build.conn, SummaryRegionPeriod.__table__, statement)
+
+
 @dataclass(frozen=True)
 class Summary:
     """One summary table: how its rows of a run of days are built, which raw tables they come from,
@@ -506,6 +543,7 @@ class Summary:
     build_days: Callable[[Build, date, date], None]
     keys: tuple[str, ...] = ()
     sums: tuple[str, ...] = ()
+    maxes: tuple[str, ...] = ()  # measures a week or month takes the largest of, not the sum
     periodic: bool = True
     by_region: bool = False  # keyed first by the regions of the deployment (its rows are found through them)
     needs: tuple[str, ...] = ()  # summaries it is built from, refreshed before it
@@ -536,13 +574,16 @@ class Summary:
         for period, start in periods:
             conn.execute(delete(table).where(table.c.period == period, table.c.start == start, *self._regions(tree)))
             statement = (select(literal(period, String).label("period"), literal(start, Date).label("start"),
-                                *[table.c[k] for k in self.keys], *[func.sum(table.c[m]).label(m) for m in self.sums])
+                                *[table.c[k] for k in self.keys], *[func.sum(table.c[m]).label(m) for m in self.sums],
+                                *[func.max(table.c[m]).label(m) for m in self.maxes])
                          .where(*_days_between(table, start, period_end(period, start)), *self._regions(tree))
                          .group_by(*[table.c[k] for k in self.keys]))
             _insert(conn, table, statement)
 
 
 SUMMARIES: dict[str, Summary] = {s.name: s for s in (
+    Summary(SummaryRegionPeriod, ("region_daily",), _build_region_period, ("indicator", "adcode"), REGION_SUMS,
+            maxes=("m_value",)),
     Summary(SummaryRoadHour, ("road_hourly", "road_segment"), _build_road_hour, periodic=False, by_region=True),
     Summary(SummaryRoadSegment, ("road_hourly",), _build_road_segment, ("segment_id",), ROAD_SUMS),
     Summary(SummaryParkingQuarter, ("parking_quarter", "parking_lot"), _build_parking_quarter, periodic=False,
@@ -557,6 +598,8 @@ SUMMARIES: dict[str, Summary] = {s.name: s for s in (
     Summary(SummarySpotDay, ("spot_hourly",), _build_spot_day, ("spot_id",), ("arrivals", "hours")),
     Summary(SummaryVisitorOrigin, ("visitor_origin_daily",), _build_visitor_origin, ("adcode", *ORIGIN_KEYS),
             ("visitors",), by_region=True),
+    Summary(SummaryHomeCare, ("home_care_daily",), _build_home_care, ("adcode", "kind"), ("services",),
+            by_region=True),
     Summary(SummaryDeviceCall, ("device_call",), _build_device_call, ("adcode", "kind", "level"),
             ("calls", "seconds"), by_region=True),
     Summary(SummarySourceDay, ("pollution_source_daily",), _build_source_day, ("source_id",),
@@ -616,7 +659,7 @@ def refresh_days(conn: Connection, days: Iterable[date], tables=None, root: str 
 def raw_days(conn: Connection) -> tuple[date | None, date | None]:
     """The first and last day of the raw rows the summaries are built from."""
     bounds = []
-    for column in (R.c.ts, I.c.reported_at, H.c.ts, O.c.day, D.c.ts, PS.c.day):
+    for column in (RD.c.day, R.c.ts, I.c.reported_at, H.c.ts, O.c.day, HC.c.day, D.c.ts, PS.c.day):
         low, high = conn.execute(select(func.min(column), func.max(column))).one()
         bounds += [pd.Timestamp(v).date() for v in (low, high) if v is not None]
     return (min(bounds), max(bounds)) if bounds else (None, None)
@@ -630,6 +673,19 @@ def rebuild_summaries(conn: Connection, tables=None, root: str | None = None) ->
     first, last = raw_days(conn)
     refresh_summaries(conn, first, last, [s.name for s in chosen], root)
     return {s.name: conn.execute(select(func.count()).select_from(s.table)).scalar() for s in chosen}
+
+
+def build_new_summaries(engine, names: list[str]) -> None:
+    """Build summaries just created on a database that already holds raw rows (a newer release
+    reads them; empty, its cockpits would show nothing), and tell the caches."""
+    if not names:
+        return
+    with engine.begin() as conn:
+        if raw_days(conn)[0] is None:
+            return
+        counts = rebuild_summaries(conn, names)
+        _bump_version(conn)
+    analyze(engine, [SUMMARIES[name].table for name in counts])
 
 
 # ------------------------------------------------------------------------------ checking

@@ -40,14 +40,19 @@ def run_worker(url: str, var: Path, redis: str = "") -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def bump(url: str, delta: float) -> None:
+def change(url: str, delta: float, bump_version: bool = True) -> None:
+    """Add `delta` to a county's visitors of a day, as a load does (with the indicator summary of
+    the day), and bump the data version unless told not to."""
     from data.db import get_engine
+    from data.summaries import refresh_days
 
     with get_engine(url).begin() as conn:
         conn.execute(text("UPDATE region_daily SET value = value + :d WHERE indicator='tourism.visitors' "
                           "AND adcode='341022' AND day='2026-11-05'"), {"d": delta})
-        conn.execute(text("UPDATE data_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-                          "WHERE key='version'"))
+        refresh_days(conn, [date(2026, 11, 5)], tables=["summary_region_period"])
+        if bump_version:
+            conn.execute(text("UPDATE data_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                              "WHERE key='version'"))
 
 
 @pytest.mark.parametrize("kind", ["file", "redis"])
@@ -66,14 +71,10 @@ def test_workers_share_the_cache_and_see_new_data(demo_env, tmp_path, kind):
     var = tmp_path / "var"
     first = run_worker(url, var, redis)
     # a cache entry now exists: tamper with the data without bumping the version, the cache answers
-    from data.db import get_engine
-
-    with get_engine(url).begin() as conn:
-        conn.execute(text("UPDATE region_daily SET value = value + 500 WHERE indicator='tourism.visitors' "
-                          "AND adcode='341022' AND day='2026-11-05'"))
+    change(url, 500, bump_version=False)
     assert run_worker(url, var, redis) == pytest.approx(first)
-    bump(url, 0)  # the loader and the generator bump the version with every write
+    change(url, 0)  # the loader and the generator bump the version with every write
     assert run_worker(url, var, redis) == pytest.approx(first + 500)
-    bump(url, -500)
+    change(url, -500)
     if kind == "file":
         assert any((var / "cache").iterdir())

@@ -31,12 +31,12 @@ def test_an_index_declared_since_a_database_was_made_is_built_at_the_next_start(
     create_schema(url)
     engine = get_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP INDEX ix_home_care_kind"))
+        conn.execute(text("DROP INDEX ix_home_care_day"))
         conn.execute(text("DROP INDEX ix_region_daily_series"))
     create_schema(url)
     names = {table: {index["name"] for index in inspect(engine).get_indexes(table)}
              for table in ("home_care_daily", "region_daily")}
-    assert "ix_home_care_kind" in names["home_care_daily"]
+    assert "ix_home_care_day" in names["home_care_daily"]
     assert "ix_region_daily_series" in names["region_daily"]
     create_schema(url)  # and a start with nothing to add changes nothing
     engine.dispose()
@@ -65,3 +65,32 @@ def test_a_bulk_load_leaves_postgresql_tables_vacuumed_for_index_only_reads():
         engine.dispose()
     finally:
         drop_pg_schema(schema)
+
+
+def test_a_summary_table_a_release_adds_is_built_at_the_next_start(tmp_path):
+    """A database whose data came before a summary table existed gets the table filled at the next
+    start (its cockpits read it: empty, they would show nothing), and the caches told."""
+    from datetime import date
+
+    from data.db import create_schema, get_engine
+    from data.generator import generate
+    from data.summaries import check_summaries
+
+    def data_version() -> str:
+        with get_engine(url).connect() as conn:
+            return conn.execute(text("SELECT value FROM data_meta WHERE key = 'version'")).scalar()
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    generate(url, scale=0.2, days=3, end=date(2025, 10, 2))
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE summary_region_period"))
+    version = data_version()
+    create_schema(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT COUNT(*) FROM summary_region_period")).scalar()
+        days = conn.execute(text("SELECT COUNT(*) FROM region_daily")).scalar()
+    assert rows > days > 0  # a row per day, and the week and month rows
+    assert check_summaries(url, tables=["summary_region_period"]) == []
+    assert data_version() != version
+    engine.dispose()

@@ -119,23 +119,30 @@ def test_services_by_kind_with_last_year(db):
     assert frame.loc["meal", "name"] == "助餐"
 
 
-def test_services_by_kind_over_a_year_are_summed_from_the_kind_index_without_sorting_rows(db):
-    from data.queries.eldercare import _home_care_statement, services_by_kind
+@pytest.mark.parametrize("region", ["341000", COUNTY])
+def test_services_over_a_year_read_from_the_summary_equal_the_daily_rows(db, region):
+    """A year to date is read from summary_home_care's months, weeks and days: by kind, and as a
+    trend by month of the chosen kinds, the figures of the daily rows."""
+    from data.queries.eldercare import services_by_kind, services_trend
 
-    year = ViewState(region="341000", start=date(2026, 1, 1), end=END)
+    year = ViewState(region=region, start=date(2026, 1, 1), end=END)
+    counties = list(COUNTIES) if region == "341000" else [region]
+    marks = ", ".join(f"'{c}'" for c in counties)
     frame = services_by_kind(year).set_index("kind")
-    expected = sql(db, "SELECT kind, SUM(services) AS n FROM home_care_daily WHERE day BETWEEN :s AND :e "
-                       "GROUP BY kind", s=year.start, e=year.end).set_index("kind")
+    expected = sql(db, f"SELECT kind, SUM(services) AS n FROM home_care_daily WHERE day BETWEEN :s AND :e "
+                       f"AND adcode IN ({marks}) GROUP BY kind", s=year.start, e=year.end).set_index("kind")
     assert frame["services"].to_dict() == expected["n"].to_dict()
-    bounds = {"start_0": year.start, "end_0": year.end, "start_1": date(2025, 1, 1), "end_1": date(2025, 11, 25)}
-    statement = _home_care_statement(2, True, None, True, "sqlite").params(
-        counties=list(COUNTIES), kinds=["meal", "medical"], **bounds)
-    sql_text = statement.compile(db, compile_kwargs={"literal_binds": True, "render_postcompile": True})
-    with db.connect() as conn:
-        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql_text}")]
-    assert [step for step in plan if step.startswith("SEARCH")], plan
-    assert all("ix_home_care_kind" in step for step in plan if step.startswith("SEARCH")), plan
-    assert not any("TEMP B-TREE" in step for step in plan), plan
+    last_year = sql(db, f"SELECT kind, SUM(services) AS n FROM home_care_daily WHERE day BETWEEN :s AND :e "
+                        f"AND adcode IN ({marks}) GROUP BY kind", s=date(2025, 1, 1), e=date(2025, 11, 25))
+    assert frame["last_year"].to_dict() == last_year.set_index("kind")["n"].to_dict()
+
+    trend = services_trend(year.set_filter("service", ("meal", "medical")))
+    assert trend.attrs["grain"] == "week"
+    daily = sql(db, f"SELECT day, SUM(services) AS n FROM home_care_daily WHERE day BETWEEN :s AND :e "
+                    f"AND adcode IN ({marks}) AND kind IN ('meal', 'medical') GROUP BY day", s=year.start, e=year.end)
+    days = pd.to_datetime(daily["day"])
+    weekly = daily.groupby(days - pd.to_timedelta(days.dt.weekday, unit="D"))["n"].sum().sort_index()
+    assert trend["value"].tolist() == weekly.tolist()  # the first week begins in 2025: its 2026 days
 
 
 def test_services_trend_of_a_kind_and_of_all_reconciles_with_the_catalogue(db):

@@ -212,6 +212,7 @@ def postgres_copy(env):
     from data import bulk
     from data.db import create_schema
     from data.models import DataMeta, HazardSource, Incident, IncidentType, RegionDaily
+    from data.summaries import rebuild_summaries
 
     url, schema = pg_schema_url("incgrid")
     source = create_engine(env["url"])
@@ -221,6 +222,7 @@ def postgres_copy(env):
         with target.begin() as conn:
             for model in (IncidentType, Incident, HazardSource, RegionDaily, DataMeta):
                 bulk.insert_frame(conn, model.__table__, pd.read_sql_table(model.__tablename__, source))
+            rebuild_summaries(conn, tables=["summary_region_period"])  # the indicators' periods are read there
         target.dispose()
         previous = get_settings()
         override_settings(database_url=url)

@@ -186,6 +186,7 @@ def test_cache_follows_the_data_version(db, backend, tmp_path):
     from data import cache as cache_module
     from data.db import get_engine
     from data.queries.indicators import kpis
+    from data.summaries import refresh_days
 
     server = Flask("t")
     cache_module.init_cache(server)
@@ -195,6 +196,7 @@ def test_cache_follows_the_data_version(db, backend, tmp_path):
         with get_engine(backend).begin() as conn:
             conn.execute(text("UPDATE region_daily SET value = value + 1000 WHERE indicator='tourism.visitors' "
                               "AND adcode='341021' AND day=:d"), {"d": view.end})
+            refresh_days(conn, [view.end], tables=["summary_region_period"])  # as a load does
             conn.execute(text("UPDATE data_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
                               "WHERE key='version'"))
         assert kpis(view, ("tourism.visitors",)).iloc[0]["value"] == before  # version re-read every 2 s
@@ -203,5 +205,28 @@ def test_cache_follows_the_data_version(db, backend, tmp_path):
         with get_engine(backend).begin() as conn:
             conn.execute(text("UPDATE region_daily SET value = value - 1000 WHERE indicator='tourism.visitors' "
                               "AND adcode='341021' AND day=:d"), {"d": view.end})
+            refresh_days(conn, [view.end], tables=["summary_region_period"])  # as a load does
     cache_module._configured = False
     assert after == pytest.approx(before + 1000)
+
+
+@pytest.mark.parametrize("region, start, end", [
+    ("341000", date(2026, 1, 1), date(2026, 11, 21)),   # a year to date: months, then weeks and days
+    ("341003", date(2026, 9, 17), date(2026, 10, 6)),   # cut mid-week and mid-month
+    ("341023", date(2026, 11, 18), date(2026, 11, 18)),  # one day
+    ("341000", date(2020, 1, 1), date(2026, 11, 21)),    # from before the data
+])
+def test_every_rule_read_from_the_summary_pieces_equals_sql(db, region, start, end):
+    """Whole periods are added up from summary_region_period's months, weeks and days: every
+    indicator of region_daily (sum, mean, max, weighted mean, ratio) gives the figure of its daily
+    rows."""
+    from data.catalogue import indicator
+    from data.queries.indicators import SUMMED_RULES, period_values
+
+    with db.connect() as conn:
+        codes = sorted(conn.execute(text("SELECT DISTINCT indicator FROM region_daily")).scalars())
+    codes = [code for code in codes if indicator(code).time_agg in SUMMED_RULES]
+    assert {indicator(code).time_agg for code in codes} == SUMMED_RULES
+    values = period_values(codes, [region], {"range": (start, end)})
+    for code in codes:
+        assert values[(code, region, "range")] == pytest.approx(sql_value(db, code, region, start, end), rel=1e-9), code

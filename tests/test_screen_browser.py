@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 import time
-from datetime import datetime
+from datetime import date, datetime
 from unittest import mock
 
 import pytest
@@ -252,12 +252,17 @@ def test_a_hidden_page_does_not_refresh(browser, wall_app):
     tab.context.close()
 
 
-def bump_data(url: str, statements: list[tuple[str, dict]]) -> None:
-    """Change the data as a loader would, and bump the data version the pages watch."""
+def bump_data(url: str, statements: list[tuple[str, dict]], indicator_days: list = ()) -> None:
+    """Change the data as a loader would (with the indicator summary of the region_daily days
+    changed), and bump the data version the pages watch."""
+    from data.summaries import refresh_days
+
     engine = create_engine(url)
     with engine.begin() as conn:
         for sql, params in statements:
             conn.execute(text(sql), params)
+        refresh_days(conn, [date.fromisoformat(str(day)[:10]) for day in indicator_days],
+                     tables=["summary_region_period"])
         conn.execute(text("UPDATE data_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
                           "WHERE key = 'version'"))
     engine.dispose()
@@ -302,7 +307,7 @@ def test_new_data_rolls_numbers_updates_only_changed_panels_and_announces_red(br
         ("UPDATE region_daily SET value = value + 500000 WHERE indicator = 'tourism.visitors' "
          "AND adcode = '341000' AND day = :day", {"day": last_day}),
         new_red_warning(wall_db["url"]),
-    ])
+    ], indicator_days=[last_day])
 
     banner = tab.locator(".announce-card")
     banner.wait_for(state="visible", timeout=15000)

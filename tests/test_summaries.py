@@ -228,6 +228,62 @@ def test_live_ticks_and_loads_keep_the_pollution_source_summary_in_step(small_ur
     assert check_summaries(small_url) == []
 
 
+def test_live_ticks_and_loads_keep_the_indicator_summary_in_step(small_url, tmp_path):
+    """A tick replaces the running day's indicator rows; a load corrects a county's day and its
+    city's: summary_region_period follows, the day, its week and its month (sums and largest)."""
+    from data.loader import load_file
+
+    def piece(adcode: str, period: str, start: date) -> pd.Series:
+        return read(small_url, "SELECT n_value, s_value, m_value FROM summary_region_period WHERE indicator = "
+                               "'tourism.visitors' AND adcode = :a AND period = :p AND start = :s",
+                    a=adcode, p=period, s=start).iloc[0]
+
+    assert live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))["rows"]["region_daily"] > 0
+    assert check_summaries(small_url, tables=["summary_region_period"]) == []
+    assert read(small_url, "SELECT MAX(start) AS d FROM summary_region_period")["d"].astype(str)[0] == "2025-10-03"
+
+    rows = read(small_url, "SELECT indicator, adcode, day, value, numerator, denominator, weight FROM region_daily "
+                           "WHERE indicator = 'tourism.visitors' AND adcode IN ('341021', '341000') AND day = :d",
+                d=date(2025, 9, 30))
+    spans = [("day", date(2025, 9, 30)), ("week", date(2025, 9, 29)), ("month", date(2025, 9, 1))]
+    before = [piece(adcode, *span) for adcode in ("341021", "341000") for span in spans]
+    rows["value"] += 1_000_000  # the county's day (and so its city's) becomes the month's largest
+    rows.to_csv(tmp_path / "region_daily.csv", index=False)
+    report = load_file(tmp_path / "region_daily.csv", "region_daily", small_url)
+    assert report.ok, report.errors
+    after = [piece(adcode, *span) for adcode in ("341021", "341000") for span in spans]
+    assert [a["s_value"] - b["s_value"] for a, b in zip(after, before)] == [1_000_000] * 6
+    assert [a["n_value"] for a in after] == [b["n_value"] for b in before]
+    loaded = rows.set_index("adcode")["value"]
+    assert [got["m_value"] for got in after] == [loaded["341021"]] * 3 + [loaded["341000"]] * 3
+    assert check_summaries(small_url) == []
+
+
+def test_live_ticks_and_loads_keep_the_home_care_summary_in_step(small_url, tmp_path):
+    """A tick replaces the running day's home-care rows; a load corrects a county's day: the
+    county's and the city's day, week and month rows of summary_home_care follow."""
+    from data.loader import load_file
+
+    def services(adcode: str, period: str, start: date) -> int:
+        return int(read(small_url, "SELECT services FROM summary_home_care WHERE kind = 'meal' AND adcode = :a "
+                                   "AND period = :p AND start = :s", a=adcode, p=period, s=start)["services"][0])
+
+    assert live_tick(small_url, now=datetime(2025, 10, 3, 10, 17))["rows"]["home_care_daily"] > 0
+    assert check_summaries(small_url, tables=["summary_home_care"]) == []
+    row = read(small_url, "SELECT adcode, day, kind, services FROM home_care_daily WHERE kind = 'meal' "
+                          "AND adcode = '341021' AND day = :d", d=date(2025, 9, 30))
+    spans = [("day", date(2025, 9, 30)), ("week", date(2025, 9, 29)), ("month", date(2025, 9, 1))]
+    before = [services(adcode, *span) for adcode in ("341021", "341000") for span in spans]
+    row["day"] = "2025-09-30"
+    row["services"] += 40
+    row.to_csv(tmp_path / "home_care_daily.csv", index=False)
+    report = load_file(tmp_path / "home_care_daily.csv", "home_care_daily", small_url)
+    assert report.ok, report.errors
+    after = [services(adcode, *span) for adcode in ("341021", "341000") for span in spans]
+    assert [a - b for a, b in zip(after, before)] == [40] * 6
+    assert check_summaries(small_url) == []
+
+
 def test_parking_days_that_leave_the_hot_store_leave_the_summary(small_url, monkeypatch):
     from data.generator import pipeline
 
@@ -270,6 +326,8 @@ def test_rebuilding_gives_the_rows_the_generator_wrote(small_url):
     assert summaries_of("visitor_origin_daily") == ["summary_visitor_origin"]
     assert summaries_of("device_call") == ["summary_device_call"]
     assert summaries_of("pollution_source_daily") == ["summary_source_day"]
+    assert summaries_of("region_daily") == ["summary_region_period"]
+    assert summaries_of("home_care_daily") == ["summary_home_care"]
 
 
 def test_a_province_has_rows_for_its_cities_and_itself(tmp_path):

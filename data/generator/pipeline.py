@@ -312,11 +312,11 @@ def _advance(conn: Connection, ctx: Context, first: date, since: datetime, now: 
     oldest = conn.execute(select(func.min(ParkingQuarter.ts)).where(ParkingQuarter.ts < hot_from)).scalar()
     conn.execute(delete(ParkingQuarter).where(ParkingQuarter.ts < hot_from))
     # Summaries of the days changed: the new readings', spot hours' and device calls' days and the
-    # days of the origin and pollution-source rows replaced (and the parking days that left the hot store); the new
+    # days of the indicator, origin, home-care and pollution-source rows replaced (and the parking days that left the hot store); the new
     # incidents' days and the days on which the incidents that moved along their closed loop were reported.
     refresh_summaries(conn, days[0], days[-1], root=ctx.root,
-                      tables=[name for raw in ("road_hourly", "spot_hourly", "visitor_origin_daily", "device_call",
-                                                 "pollution_source_daily")
+                      tables=[name for raw in ("region_daily", "road_hourly", "spot_hourly", "visitor_origin_daily",
+                                                 "home_care_daily", "device_call", "pollution_source_daily")
                               for name in summaries_of(raw)])
     left = [] if oldest is None else _day_range(pd.Timestamp(oldest).date(), hot_from.date() - timedelta(days=1))
     refresh_days(conn, [*days, *left], tables=summaries_of("parking_quarter"), root=ctx.root)

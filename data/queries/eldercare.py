@@ -13,18 +13,17 @@ summary_device_call` (`--check` reveals it).
 """
 from __future__ import annotations
 
-import functools
 import math
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, bindparam, func, literal_column, select, union_all
+from sqlalchemy import func, literal_column, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import indicator
-from data.models import CareInstitution, ElderlyPopulation, HomeCareDaily, SummaryDeviceCall
+from data.models import CareInstitution, ElderlyPopulation, SummaryDeviceCall, SummaryHomeCare
 from data.queries import indicators
 from data.queries.common import (align_last_year, as_date, bucket_label, counties_under, dialect_name, fetch,
                                  grain_for, on_one_connection, region_names)
@@ -34,7 +33,7 @@ from data.summaries import RESPONSE, bucket_of, period_condition, pieces
 
 C = CareInstitution.__table__
 E = ElderlyPopulation.__table__
-H = HomeCareDaily.__table__
+CARE = SummaryHomeCare.__table__
 CALLS = SummaryDeviceCall.__table__  # calls and Σ response seconds per county, period, kind, level band
 OCCUPANCY = "eldercare.bed_occupancy"
 TIERS = ("county_center", "street_center", "community_station", "nursing_home")  # 县级中心 → 街道 → 社区 → 机构
@@ -187,57 +186,29 @@ def tiers(view: ViewState) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------- home care
 def _home_care_sums(view: ViewState, periods: list[tuple[date, date]], by_kind: bool, grain: str | None = None):
-    """Home-care services of the view's counties (and chosen kinds, filter `service`) summed per
-    period and kind or bucket (`grain`): rows (period number, kind or bucket, services), one range
-    sum per period in one statement.
-
-    By kind on SQLite, the kinds are named even when none is chosen (those of SERVICE_KINDS, the only
-    ones reported): SQLite then sums them from the kind index (ix_home_care_kind) one after the other,
-    where it would sort every row of the range by kind (4 ms against 30 ms for the city over 本年,
-    whether or not ANALYZE has seen the index). PostgreSQL hashes the kinds, and would only test
-    the list on every row."""
+    """Home-care services of the view's region (and chosen kinds, filter `service`) summed per
+    period and kind or bucket (`grain`): rows (period number, kind or bucket, services), read from
+    summary_home_care's pieces of each period (a year at the city is some twenty rows per kind, not
+    seven counties' three hundred days), one statement for all periods."""
     dialect = dialect_name()
     kinds = list(view.filter_values("service"))
-    if by_kind and not kinds and dialect == "sqlite":
-        kinds = list(SERVICE_KINDS)
-    params = {"counties": counties_under(view.region), "kinds": kinds}
-    for number, (start, end) in enumerate(periods):
-        params[f"start_{number}"], params[f"end_{number}"] = start, end
-    statement = _home_care_statement(len(periods), by_kind, grain, bool(kinds), dialect)
-    rows = fetch(statement, params=params)
-    if by_kind or grain == "day":
-        return rows
-    return _in_buckets(rows, grain)
-
-
-def _in_buckets(rows: list[tuple], grain: str) -> list[tuple]:
-    """Rows (period number, day, sums…) summed into rows (period number, week or month label,
-    sums…), in the order of their first day."""
-    buckets: dict[tuple, list] = {}
-    for number, day, *sums in rows:
-        key = (number, bucket_label(as_date(day), grain))
-        total = buckets.get(key)
-        if total is None:
-            buckets[key] = list(sums)
-        else:
-            for i, value in enumerate(sums):
-                total[i] += value
-    return [(*key, *sums) for key, sums in buckets.items()]
-
-
-@functools.lru_cache(maxsize=64)
-def _home_care_statement(periods: int, by_kind: bool, grain: str | None, kinds: bool, dialect: str):
-    """The statement of `_home_care_sums`, built once per shape (parameters counties, kinds,
-    start_<n>, end_<n>). Weeks and months are summed from days in Python (`_in_buckets`)."""
-    key = H.c.kind if by_kind else H.c.day
+    keys = [CARE.c.kind] if by_kind else [CARE.c.period, CARE.c.start]
     parts = []
-    for number in range(periods):
-        where = [H.c.adcode.in_(bindparam("counties", expanding=True)),
-                 H.c.day.between(bindparam(f"start_{number}", type_=Date), bindparam(f"end_{number}", type_=Date))]
+    for number, (start, end) in enumerate(periods):
+        where = [CARE.c.adcode == view.region, period_condition(CARE, pieces(start, end, grain or "month"), dialect)]
         if kinds:
-            where.append(H.c.kind.in_(bindparam("kinds", expanding=True)))
-        parts.append(select(literal_column(str(number)), key, func.sum(H.c.services)).where(*where).group_by(key))
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+            where.append(CARE.c.kind.in_(kinds))
+        parts.append(select(literal_column(str(number)), *keys, func.sum(CARE.c.services))
+                     .where(*where).group_by(*keys))
+    rows = fetch(parts[0] if len(parts) == 1 else union_all(*parts))
+    if by_kind:
+        return [(number, kind, int(services)) for number, kind, services in rows]
+    buckets: dict[tuple, int] = {}  # each bucket sums the pieces that lie in it
+    for number, period, start, services in sorted(rows, key=lambda row: (row[0], as_date(row[2]))):
+        day = bucket_of(period, as_date(start), grain)
+        key = (number, day if grain == "day" else bucket_label(day, grain))
+        buckets[key] = buckets.get(key, 0) + int(services)
+    return [(*key, services) for key, services in buckets.items()]
 
 
 @cached

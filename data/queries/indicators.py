@@ -17,12 +17,14 @@ from sqlalchemy import Date, Float, bindparam, cast, func, literal_column, null,
 from core.viewstate import ViewState
 from data.cache import cached
 from data.catalogue import DIMENSIONS, Indicator, catalogue, indicator
-from data.models import RegionDaily
+from data.models import RegionDaily, SummaryRegionPeriod
 from data.queries.common import (as_date, bucket_expression, child_codes, dialect_name, fetch, grain_for,
                                  region_names, scalar, shared_connection)
 from data.regions import region_tree
+from data.summaries import pieces
 
 T = RegionDaily.__table__
+S = SummaryRegionPeriod.__table__
 
 
 def _rule_sums(rule: str) -> tuple:
@@ -91,28 +93,43 @@ def _statement(rules: tuple[str, ...], periods: int, by: str | None, dialect: st
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
+# The time_agg rules a period's value is finished from summary_region_period's sums for (a 'last'
+# value is its last day's, read from region_daily).
+SUMMED_RULES = frozenset({"sum", "mean", "max", "weighted_mean", "ratio"})
+
+
 def period_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple[date, date]],
                   by: str | None = None, url: str | None = None) -> dict[tuple, float | None]:
     """Aggregated value of each indicator × region × period (× bucket when by='day'|'week'|'month'),
     keyed (indicator, adcode, period[, bucket]); a group without any row is absent.
 
-    One statement, whatever the periods (overlapping or not): a UNION ALL of one plain range
-    aggregate per period and time_agg rule, so the database reads each period's days through an
-    index and computes only the sums the rule needs (a conditional sum per period would evaluate
-    every sum for every row and period: several times slower on SQLite)."""
+    A whole period (no buckets) is summed from the summary rows of the months, weeks and days that
+    make it up (`_summed_values`: a year at one region is some twenty rows per indicator, not three
+    hundred). Buckets, and 'last' values, come from region_daily in one statement, whatever the
+    periods (overlapping or not): a UNION ALL of one plain range aggregate per period and time_agg
+    rule, so the database reads each period's days through an index and computes only the sums the
+    rule needs (a conditional sum per period would evaluate every sum for every row and period:
+    several times slower on SQLite)."""
     if not codes or not adcodes or not periods:
         return {}
     inds = {code: indicator(code) for code in codes}
     by_rule: dict[str, list[str]] = {}
     for code, ind in inds.items():
         by_rule.setdefault(ind.time_agg, []).append(code)
+    values: dict[tuple, float | None] = {}
+    if by is None:
+        summed = [code for code in codes if inds[code].time_agg in SUMMED_RULES]
+        if summed:
+            values = _summed_values({code: inds[code] for code in summed}, adcodes, periods, url)
+        by_rule = {rule: rule_codes for rule, rule_codes in by_rule.items() if rule not in SUMMED_RULES}
+        if not by_rule:
+            return values
     labels = list(periods)
     params = {"adcodes": list(adcodes)}
     params.update({f"codes_{rule}": rule_codes for rule, rule_codes in by_rule.items()})
     for number, label in enumerate(labels):
         params[f"start_{number}"], params[f"end_{number}"] = periods[label]
     statement = _statement(tuple(by_rule), len(labels), by, dialect_name(url))
-    values = {}
     for row in fetch(statement, url, params):
         if by:
             code, adcode, bucket, number, first, second, third = row
@@ -121,6 +138,62 @@ def period_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple
             code, adcode, number, first, second, third = row
             key = (code, adcode, labels[int(number)])
         values[key] = _rule_value(inds[code], first, second, third)
+    return values
+
+
+@functools.lru_cache(maxsize=1)
+def _summary_statement():
+    """The summary rows of some indicators and regions whose period and start are among the given
+    ones (bind parameters codes, adcodes, periods, starts: lists), read along the primary key; a few
+    rows of the right start but another period come along and are dropped by `_summed_values`."""
+    return (select(S.c.indicator, S.c.adcode, S.c.period, S.c.start, S.c.n_value, S.c.s_value, S.c.m_value,
+                   S.c.s_vw, S.c.s_w, S.c.s_num, S.c.s_den)
+            .where(S.c.indicator.in_(bindparam("codes", expanding=True)),
+                   S.c.adcode.in_(bindparam("adcodes", expanding=True)),
+                   S.c.period.in_(bindparam("periods", expanding=True)),
+                   S.c.start.in_(bindparam("starts", expanding=True))))
+
+
+def _plus(total, value):
+    """A SQL SUM's addition: NULLs are left out, and only NULLs give NULL."""
+    return value if total is None else total if value is None else total + value
+
+
+def _summed_values(inds: dict[str, Indicator], adcodes: list[str], periods: dict[str, tuple[date, date]],
+                   url: str | None) -> dict[tuple, float | None]:
+    """`period_values` of indicators of the summed rules: each period is cut into the months, weeks
+    and days of summary_region_period that cover it exactly once, their sums added up and the rule
+    finished from them as from region_daily's own rows."""
+    containing: dict[tuple[str, date], list[str]] = {}  # a piece → the periods it is part of
+    for label, (start, end) in periods.items():
+        for piece in pieces(start, end):
+            containing.setdefault(piece, []).append(label)
+    params = {"codes": list(inds), "adcodes": list(adcodes), "periods": sorted({p for p, _ in containing}),
+              "starts": sorted({start for _, start in containing})}
+    totals: dict[tuple, list] = {}  # (indicator, adcode, period) → [n, Σvalue, max, Σvw, Σw, Σnum, Σden]
+    for code, adcode, period, start, n, value, largest, vw, weight, num, den in fetch(_summary_statement(), url,
+                                                                                    params):
+        labels = containing.get((period, as_date(start)))
+        if not labels:
+            continue
+        for label in labels:
+            total = totals.get((code, adcode, label))
+            if total is None:
+                totals[(code, adcode, label)] = [n, value, largest, vw, weight, num, den]
+                continue
+            total[0] += n
+            total[1] = _plus(total[1], value)
+            if largest is not None and (total[2] is None or largest > total[2]):
+                total[2] = largest
+            total[3], total[4] = _plus(total[3], vw), _plus(total[4], weight)
+            total[5], total[6] = _plus(total[5], num), _plus(total[6], den)
+    values = {}
+    for key, (n, value, largest, vw, weight, num, den) in totals.items():
+        ind = inds[key[0]]
+        mean = value / n if n and value is not None else None
+        sums = {"sum": (value, None, None), "mean": (mean, None, None), "max": (largest, None, None),
+                "weighted_mean": (vw, weight, mean), "ratio": (num, den, None)}[ind.time_agg]
+        values[key] = _rule_value(ind, *sums)
     return values
 
 
