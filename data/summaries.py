@@ -207,6 +207,30 @@ def period_condition(table, spans: Iterable[tuple[str, date]], dialect: str):
     return or_(*parts)
 
 
+def piece_runs(spans: Iterable[tuple[str, date]]) -> list[tuple[str, date, date]]:
+    """(period, first start, last start) of the runs of consecutive pieces of each kind: a year to
+    date is a run of months, two of weeks and a few of days, each read as one range of the key."""
+    following = {"day": lambda d: d + timedelta(days=1), "week": lambda d: d + timedelta(days=7),
+                 "month": next_month}
+    runs: list[list] = []
+    for period, start in sorted(spans, key=lambda span: (span[0], span[1])):
+        if runs and runs[-1][0] == period and following[period](runs[-1][2]) == start:
+            runs[-1][2] = start
+        else:
+            runs.append([period, start, start])
+    return [(period, first, last) for period, first, last in runs]
+
+
+def runs_condition(table, spans: Iterable[tuple[str, date]]):
+    """WHERE condition: the summary rows of these pieces as ranges of runs of consecutive pieces (for
+    tables with a row or a few per key and piece, where searching the key once per run beats once
+    per start)."""
+    runs = piece_runs(spans)
+    if not runs:
+        return literal(False)
+    return or_(*[and_(table.c.period == period, table.c.start.between(first, last)) for period, first, last in runs])
+
+
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive days as (first, last) runs."""
     runs: list[list[date]] = []

@@ -19,8 +19,8 @@ from data.db import dispose_engines, get_engine
 from data.generator import generate, live_tick
 from data.models import RoadHourly, SummaryIncident, SummaryRoadHour, SummaryRoadSegment
 from data.regions import region_tree
-from data.summaries import (SUMMARIES, check_summaries, main, period_end, pieces, rebuild_summaries,
-                            summaries_of)
+from data.summaries import (SUMMARIES, check_summaries, main, next_month, period_end, piece_runs, pieces,
+                            rebuild_summaries, summaries_of)
 
 END = date(2025, 10, 2)
 
@@ -75,6 +75,28 @@ def test_a_year_to_date_is_a_score_of_pieces():
                                                    date(2026, 11, 25)]
     # a week of buckets is never cut by a month: weeks and days only
     assert {p for p, _ in pieces(date(2026, 1, 1), date(2026, 11, 25), "week")} == {"week", "day"}
+
+
+def test_runs_of_pieces_hold_exactly_the_pieces_in_a_few_ranges():
+    """A range's pieces read as runs of consecutive pieces of a kind: the same pieces, no other
+    (the weeks inside the months between two runs of weeks are left out), in a handful of runs."""
+    following = {"day": 1, "week": 7}
+    rng = random.Random(11)
+    for _ in range(300):
+        first = date(2024, 1, 1) + timedelta(days=rng.randrange(900))
+        spans = pieces(first, first + timedelta(days=rng.randrange(500)))
+        runs = piece_runs(spans)
+        expanded = []
+        for period, low, high in runs:
+            start = low
+            while start <= high:
+                expanded.append((period, start))
+                start = next_month(start) if period == "month" else start + timedelta(days=following[period])
+        assert sorted(expanded) == sorted(spans)
+        assert len(runs) <= 7
+    assert piece_runs(pieces(date(2026, 1, 1), date(2026, 11, 25))) == [
+        ("day", date(2026, 11, 1), date(2026, 11, 1)), ("day", date(2026, 11, 23), date(2026, 11, 25)),
+        ("month", date(2026, 1, 1), date(2026, 10, 1)), ("week", date(2026, 11, 2), date(2026, 11, 16))]
 
 
 # ------------------------------------------------------------------------------------ in step

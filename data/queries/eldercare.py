@@ -29,7 +29,7 @@ from data.queries.common import (align_last_year, as_date, bucket_label, countie
                                  grain_for, on_one_connection, region_names)
 from data.queries.indicators import ranking_regions, sorted_by
 from data.queries.labels import FIXED, fixed_label
-from data.summaries import RESPONSE, bucket_of, period_condition, pieces
+from data.summaries import RESPONSE, bucket_of, period_condition, pieces, runs_condition
 
 C = CareInstitution.__table__
 E = ElderlyPopulation.__table__
@@ -190,12 +190,11 @@ def _home_care_sums(view: ViewState, periods: list[tuple[date, date]], by_kind: 
     period and kind or bucket (`grain`): rows (period number, kind or bucket, services), read from
     summary_home_care's pieces of each period (a year at the city is some twenty rows per kind, not
     seven counties' three hundred days), one statement for all periods."""
-    dialect = dialect_name()
     kinds = list(view.filter_values("service"))
     keys = [CARE.c.kind] if by_kind else [CARE.c.period, CARE.c.start]
     parts = []
     for number, (start, end) in enumerate(periods):
-        where = [CARE.c.adcode == view.region, period_condition(CARE, pieces(start, end, grain or "month"), dialect)]
+        where = [CARE.c.adcode == view.region, runs_condition(CARE, pieces(start, end, grain or "month"))]
         if kinds:
             where.append(CARE.c.kind.in_(kinds))
         parts.append(select(literal_column(str(number)), *keys, func.sum(CARE.c.services))

@@ -21,7 +21,7 @@ from data.models import RegionDaily, SummaryRegionPeriod
 from data.queries.common import (as_date, bucket_expression, child_codes, dialect_name, fetch, grain_for,
                                  region_names, scalar, shared_connection)
 from data.regions import region_tree
-from data.summaries import pieces
+from data.summaries import pieces, runs_condition
 
 T = RegionDaily.__table__
 S = SummaryRegionPeriod.__table__
@@ -141,59 +141,27 @@ def period_values(codes: list[str], adcodes: list[str], periods: dict[str, tuple
     return values
 
 
-@functools.lru_cache(maxsize=1)
-def _summary_statement():
-    """The summary rows of some indicators and regions whose period and start are among the given
-    ones (bind parameters codes, adcodes, periods, starts: lists), read along the primary key; a few
-    rows of the right start but another period come along and are dropped by `_summed_values`."""
-    return (select(S.c.indicator, S.c.adcode, S.c.period, S.c.start, S.c.n_value, S.c.s_value, S.c.m_value,
-                   S.c.s_vw, S.c.s_w, S.c.s_num, S.c.s_den)
-            .where(S.c.indicator.in_(bindparam("codes", expanding=True)),
-                   S.c.adcode.in_(bindparam("adcodes", expanding=True)),
-                   S.c.period.in_(bindparam("periods", expanding=True)),
-                   S.c.start.in_(bindparam("starts", expanding=True))))
-
-
-def _plus(total, value):
-    """A SQL SUM's addition: NULLs are left out, and only NULLs give NULL."""
-    return value if total is None else total if value is None else total + value
-
-
 def _summed_values(inds: dict[str, Indicator], adcodes: list[str], periods: dict[str, tuple[date, date]],
                    url: str | None) -> dict[tuple, float | None]:
     """`period_values` of indicators of the summed rules: each period is cut into the months, weeks
-    and days of summary_region_period that cover it exactly once, their sums added up and the rule
-    finished from them as from region_daily's own rows."""
-    containing: dict[tuple[str, date], list[str]] = {}  # a piece → the periods it is part of
-    for label, (start, end) in periods.items():
-        for piece in pieces(start, end):
-            containing.setdefault(piece, []).append(label)
-    params = {"codes": list(inds), "adcodes": list(adcodes), "periods": sorted({p for p, _ in containing}),
-              "starts": sorted({start for _, start in containing})}
-    totals: dict[tuple, list] = {}  # (indicator, adcode, period) → [n, Σvalue, max, Σvw, Σw, Σnum, Σden]
-    for code, adcode, period, start, n, value, largest, vw, weight, num, den in fetch(_summary_statement(), url,
-                                                                                    params):
-        labels = containing.get((period, as_date(start)))
-        if not labels:
-            continue
-        for label in labels:
-            total = totals.get((code, adcode, label))
-            if total is None:
-                totals[(code, adcode, label)] = [n, value, largest, vw, weight, num, den]
-                continue
-            total[0] += n
-            total[1] = _plus(total[1], value)
-            if largest is not None and (total[2] is None or largest > total[2]):
-                total[2] = largest
-            total[3], total[4] = _plus(total[3], vw), _plus(total[4], weight)
-            total[5], total[6] = _plus(total[5], num), _plus(total[6], den)
+    and days of summary_region_period that cover it exactly once, read as runs of consecutive
+    pieces (one range of the key each: a year to date is a handful per indicator and region), the
+    database adds up their sums, and the rule is finished from them as from region_daily's rows."""
+    labels = list(periods)
+    parts = [select(S.c.indicator, S.c.adcode, literal_column(str(number)), func.sum(S.c.n_value),
+                    func.sum(S.c.s_value), func.max(S.c.m_value), func.sum(S.c.s_vw), func.sum(S.c.s_w),
+                    func.sum(S.c.s_num), func.sum(S.c.s_den))
+             .where(S.c.indicator.in_(list(inds)), S.c.adcode.in_(list(adcodes)),
+                    runs_condition(S, pieces(*periods[label])))
+             .group_by(S.c.indicator, S.c.adcode) for number, label in enumerate(labels)]
     values = {}
-    for key, (n, value, largest, vw, weight, num, den) in totals.items():
-        ind = inds[key[0]]
+    for code, adcode, number, n, value, largest, vw, weight, num, den in fetch(
+            parts[0] if len(parts) == 1 else union_all(*parts), url):
+        ind = inds[code]
         mean = value / n if n and value is not None else None
         sums = {"sum": (value, None, None), "mean": (mean, None, None), "max": (largest, None, None),
                 "weighted_mean": (vw, weight, mean), "ratio": (num, den, None)}[ind.time_agg]
-        values[key] = _rule_value(ind, *sums)
+        values[(code, adcode, labels[int(number)])] = _rule_value(ind, *sums)
     return values
 
 
