@@ -93,6 +93,14 @@ def create_schema(url: str | None = None) -> None:
 
     engine = get_engine(url)
     before = set(inspect(engine).get_table_names())
+    # a summary table an earlier release defined otherwise is made anew (its rows follow from the raw rows)
+    redefined = _redefined_summaries(engine, before)
+    if redefined:
+        from data.summaries import SUMMARIES
+
+        with engine.begin() as conn:
+            for name in redefined:
+                SUMMARIES[name].table.drop(conn)
     Base.metadata.create_all(engine)
     # create_all builds the indexes of the tables it creates, not those declared since on a table
     # that exists: build them here, so that a database made by an earlier release gets them too.
@@ -106,4 +114,13 @@ def create_schema(url: str | None = None) -> None:
     if before:  # a database made by an earlier release: the summaries it did not have are built now
         from data.summaries import SUMMARIES, build_new_summaries
 
-        build_new_summaries(engine, [name for name in SUMMARIES if name not in before])
+        build_new_summaries(engine, [name for name in SUMMARIES if name not in before or name in redefined])
+
+
+def _redefined_summaries(engine: Engine, tables: set[str]) -> list[str]:
+    """The summary tables of the database whose columns are not those their model declares now."""
+    from data.summaries import SUMMARIES
+
+    inspector = inspect(engine)
+    return [name for name, summary in SUMMARIES.items() if name in tables
+            and {column["name"] for column in inspector.get_columns(name)} != {c.name for c in summary.table.columns}]

@@ -546,8 +546,10 @@ class SummaryIncidentStatus(IncidentSums, Base):
 
 
 class SummaryIncidentCell(Base):
-    """Incidents reported in a period per county (the incident's own adcode) and map cell of
-    1/DENSITY_CELLS_PER_DEGREE degree: counts and the sums of their positions (for mean positions)."""
+    """Incidents reported in a period per county (the incident's own adcode), map cell of
+    1/DENSITY_CELLS_PER_DEGREE degree and severity: counts and the sums of their positions (for mean
+    positions). With the severity, the map of a chosen severity reads it too (the most common click
+    of the safety cockpit; other incident filters read the incidents)."""
 
     __tablename__ = "summary_incident_cell"
     period: Mapped[str] = mapped_column(String(5), primary_key=True)
@@ -555,6 +557,7 @@ class SummaryIncidentCell(Base):
     adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
     cell_lat: Mapped[int] = mapped_column(Integer, primary_key=True)
     cell_lon: Mapped[int] = mapped_column(Integer, primary_key=True)
+    severity: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     incidents: Mapped[int] = mapped_column(Integer)
     overdue: Mapped[int] = mapped_column(Integer)
     lat_sum: Mapped[float] = mapped_column(Float)

@@ -13,7 +13,7 @@ the raw rows (summary_incident_status from summary_incident's):
   summary_parking_quarter  region × quarter hour     parking readings (occupancy by hour)
   summary_incident         region × period × theme, type, source, severity, status, overdue
   summary_incident_status  region × period × theme, status, overdue (the same, several times smaller)
-  summary_incident_cell    county × period × map cell (incident density)
+  summary_incident_cell    county × period × map cell × severity (incident density)
   summary_spot_day         scenic spot × period      arrivals, hours read (spot load and its peak day,
                                                      arrivals at chosen spots)
   summary_visitor_origin   region × period × origin province, origin city   visitors (客源地)
@@ -461,11 +461,11 @@ def _build_incident_cell(build: Build, first: date, last: date) -> None:
     cell_lat = cast(func.round(I.c.lat * DENSITY_CELLS_PER_DEGREE), Integer)
     cell_lon = cast(func.round(I.c.lon * DENSITY_CELLS_PER_DEGREE), Integer)
     statement = (select(literal("day", String).label("period"), day.label("start"), I.c.adcode,
-                        cell_lat.label("cell_lat"), cell_lon.label("cell_lon"), func.count().label("incidents"),
-                        _count_if(I.c.overdue.is_(True)).label("overdue"), func.sum(I.c.lat).label("lat_sum"),
-                        func.sum(I.c.lon).label("lon_sum"))
+                        cell_lat.label("cell_lat"), cell_lon.label("cell_lon"), I.c.severity,
+                        func.count().label("incidents"), _count_if(I.c.overdue.is_(True)).label("overdue"),
+                        func.sum(I.c.lat).label("lat_sum"), func.sum(I.c.lon).label("lon_sum"))
                  .where(I.c.reported_at >= low, I.c.reported_at < high)
-                 .group_by(day, I.c.adcode, cell_lat, cell_lon))
+                 .group_by(day, I.c.adcode, cell_lat, cell_lon, I.c.severity))
     _insert(build.conn, SummaryIncidentCell.__table__, statement)
 
 
@@ -617,7 +617,7 @@ SUMMARIES: dict[str, Summary] = {s.name: s for s in (
     Summary(SummaryIncidentStatus, ("incident", "incident_type"), _build_incident_status,
             ("adcode", "theme", "status", "overdue"), tuple(INCIDENT_SUMS), by_region=True,
             needs=("summary_incident",)),
-    Summary(SummaryIncidentCell, ("incident",), _build_incident_cell, ("adcode", "cell_lat", "cell_lon"),
+    Summary(SummaryIncidentCell, ("incident",), _build_incident_cell, ("adcode", "cell_lat", "cell_lon", "severity"),
             ("incidents", "overdue", "lat_sum", "lon_sum")),
     Summary(SummarySpotDay, ("spot_hourly",), _build_spot_day, ("spot_id",), ("arrivals", "hours")),
     Summary(SummaryVisitorOrigin, ("visitor_origin_daily",), _build_visitor_origin, ("adcode", *ORIGIN_KEYS),

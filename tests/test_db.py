@@ -94,3 +94,30 @@ def test_a_summary_table_a_release_adds_is_built_at_the_next_start(tmp_path):
     assert check_summaries(url, tables=["summary_region_period"]) == []
     assert data_version() != version
     engine.dispose()
+
+
+def test_a_summary_table_a_release_redefines_is_made_anew_at_the_next_start(tmp_path):
+    """A summary table whose columns an earlier release defined otherwise (here: the incident map
+    cells before they were kept per severity) is dropped, created as declared and filled."""
+    from datetime import date
+
+    from data.db import create_schema, get_engine
+    from data.generator import generate
+    from data.summaries import check_summaries
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    generate(url, scale=0.2, days=3, end=date(2025, 10, 2))
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        incidents = conn.execute(text("SELECT COUNT(*) FROM incident")).scalar()
+        conn.execute(text("DROP TABLE summary_incident_cell"))
+        conn.execute(text("CREATE TABLE summary_incident_cell (period VARCHAR(5), start DATE, adcode VARCHAR(12), "
+                          "cell_lat INTEGER, cell_lon INTEGER, incidents INTEGER, overdue INTEGER, lat_sum FLOAT, "
+                          "lon_sum FLOAT, PRIMARY KEY (period, start, adcode, cell_lat, cell_lon))"))
+    create_schema(url)
+    with engine.connect() as conn:
+        columns = {row[1] for row in conn.execute(text("PRAGMA table_info(summary_incident_cell)"))}
+        counted = conn.execute(text("SELECT SUM(incidents) FROM summary_incident_cell WHERE period = 'day'")).scalar()
+    assert "severity" in columns and counted == incidents > 0
+    assert check_summaries(url, tables=["summary_incident_cell"]) == []
+    engine.dispose()

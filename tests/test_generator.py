@@ -478,7 +478,7 @@ def test_postgres_holds_the_same_rows_as_sqlite(postgres_url, sqlite_url):
                          ("summary_incident", "adcode, period, start, theme, type_code, source, severity, status, "
                                               "overdue"),
                          ("summary_incident_status", "adcode, period, start, theme, status, overdue"),
-                         ("summary_incident_cell", "period, start, adcode, cell_lat, cell_lon")):
+                         ("summary_incident_cell", "period, start, adcode, cell_lat, cell_lon, severity")):
         frames = [read(url, f"SELECT * FROM {table} ORDER BY {order}") for url in (postgres_url, sqlite_url)]
         for frame in frames:
             for column in ("ts", "day", "start"):

@@ -294,12 +294,15 @@ def hazard_points(view: ViewState) -> pd.DataFrame:
 def density(view: ViewState) -> pd.DataFrame:
     """Incidents of the view counted on a grid of cells per county (the city-level map):
     columns adcode, lat, lon (mean position of the cell's incidents), incidents, overdue.
-    Without incident filters from summary_incident_cell; with them from the rows."""
-    if not any(view.filter_values(d) for d in INCIDENT_FILTERS):
+    Without incident filters, or with severities alone, from summary_incident_cell; with others from
+    the rows."""
+    if not any(view.filter_values(d) for d in INCIDENT_FILTERS if d != "severity"):
         # the region's counties as incident_conditions chooses them (the root: every incident)
         where = [period_condition(C, pieces(view.start, view.end), dialect_name())]
         if view.region != region_tree().root:
             where.append(C.c.adcode.in_(counties_under(view.region)))
+        if view.filter_values("severity"):
+            where.append(C.c.severity.in_([int(v) for v in view.filter_values("severity")]))
         incidents = func.sum(C.c.incidents)
         statement = (select(C.c.adcode, (func.sum(C.c.lat_sum) / incidents).label("lat"),
                             (func.sum(C.c.lon_sum) / incidents).label("lon"), incidents.label("incidents"),
