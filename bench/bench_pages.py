@@ -6,7 +6,8 @@ For each page:
   * fully drawn: navigation until every panel has its content (no Dash callback pending);
   * click → every panel updated: drills (a county's bar) and cross-filters (the first category bar),
     p50/p95 over --clicks clicks;
-  * server time of each panel's callback work (query + figure), uncached and cached, p50/p95;
+  * server time of each panel's callback work (query + figure), uncached and cached, p50/p95, and of
+    the page's whole fill callback (every panel, as a drill asks for them);
   * the largest figure JSON.
 The app warms the first views (each cockpit at the city and its counties, default range) in the
 background as it does in production; --cold measures without that.
@@ -133,6 +134,36 @@ def browser_timings(base: str, path: str, clicks: int) -> dict:
     return out
 
 
+def page_fill_timings(path: str, rounds: int = 15) -> tuple[tuple, tuple]:
+    """The page's one fill callback for all its panels (callbacks.panels.fill, what a drill asks
+    the server for), p50/p95 with the cache off and on, over the city and two counties."""
+    import app as cockpit
+    from callbacks.panels import fill
+    from core.panels import PAGE_PANELS
+    from core.viewstate import ViewState
+    from data import cache as cache_module
+
+    requested = [(panel.kind, {"type": panel.kind, "id": panel.id}, None) for panel in PAGE_PANELS[path]]
+    views = [ViewState(page=path, region=region, start=date(2026, 11, 19), end=BENCH_END, scope="341000")
+             for region in ("341000", "341003", "341021")]
+    uncached, cached = [], []
+    cache_module.init_cache(cockpit.server)
+    with cockpit.server.test_request_context("/"):
+        for i in range(rounds):
+            view = views[i % len(views)]
+            cache_module._configured = False
+            started = time.perf_counter()
+            fill(requested, view, refresh=False)
+            uncached.append(time.perf_counter() - started)
+            cache_module._configured = True
+            fill(requested, view, refresh=False)
+            started = time.perf_counter()
+            fill(requested, view, refresh=False)
+            cached.append(time.perf_counter() - started)
+    cache_module._configured = False
+    return percentiles(uncached), percentiles(cached)
+
+
 def server_timings(path: str, rounds: int = 15) -> list[tuple]:
     """Each panel's share of the page's fill callback, timed as the app does it
     (callbacks.panels._filled: query, figure or HTML, click targets): with the cache off, and with
@@ -215,6 +246,8 @@ def main() -> None:
             print(f"{'panel':32} {'uncached p50':>13} {'p95':>10} {'cached p50':>11} {'p95':>10} {'figure':>9}")
             for pid, (u50, u95), (c50, c95), size in server_timings(path):
                 print(f"{pid:32} {ms(u50)} {ms(u95)} {ms(c50)} {ms(c95)} {size / 1024:7.1f}KB")
+            (u50, u95), (c50, c95) = page_fill_timings(path)
+            print(f"{'the whole page (one fill)':32} {ms(u50)} {ms(u95)} {ms(c50)} {ms(c95)}")
     finally:
         if served:
             served.stop()
