@@ -22,6 +22,7 @@ from callbacks.clicks import click_targets, figure_values
 from callbacks.state import resolve_view
 from components.figures import empty_figure
 from components.mapping import map_props
+from components.margins import fit_margins
 from components.screen import wall_figure
 from core.i18n import t
 from core.panels import PAGE_PANELS, PANELS, CrossFilter, Drill, Panel
@@ -70,7 +71,7 @@ def graph_content(panel_id: str, view: ViewState) -> tuple[dict, str, list]:
         figure = empty_figure(t("no_data", view.lang))
     else:
         figure = panel.figure(frame, view, panel)
-    content = wall_figure(figure) if view.screen else figure.to_plotly_json()
+    content = fit_margins(wall_figure(figure) if view.screen else figure.to_plotly_json())
     return content, fingerprint(frame, view), figure_values(content)
 
 

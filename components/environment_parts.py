@@ -115,6 +115,10 @@ def pollutant_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.F
     return fig
 
 
+# the axis' short English names of the AQI levels (the hover names them in full)
+SHORT_LEVEL_NAMES = {1: "Excellent", 2: "Good", 3: "Light", 4: "Moderate", 5: "Heavy", 6: "Severe"}
+
+
 def level_days_figure(frame: pd.DataFrame, lang: str, good_share: float | None) -> go.Figure:
     """Station-days at each AQI level in the level's colour and words; the share of good days above."""
     fig = go.Figure(go.Bar(
@@ -125,7 +129,11 @@ def level_days_figure(frame: pd.DataFrame, lang: str, good_share: float | None) 
         hovertemplate="%{x}: %{y:,} " + pick(lang, "站日", "station-days") + "<extra></extra>",
     ))
     figures.base_layout(fig)
-    fig.update_xaxes(type="category")
+    # the grade over its words: six labels side by side, not tilted (a wall's short figure has no
+    # room below for tilted ones)
+    ticks = ([f"Level {level}<br>{SHORT_LEVEL_NAMES[int(level)]}" for level in frame["level"]] if lang == "en"
+             else [label.replace(" ", "<br>", 1) for label in frame["label"]])
+    fig.update_xaxes(type="category", tickvals=list(frame["label"]), ticktext=ticks)
     fig.update_layout(margin={"l": 8, "r": 8, "t": 30, "b": 8})
     share = "—" if good_share is None else f"{good_share:.1f}%"
     fig.add_annotation(text=f"{pick(lang, '优良天数比例', 'Good days')} {share}", xref="paper", yref="paper", x=1,
