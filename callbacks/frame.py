@@ -36,8 +36,10 @@ def header_tools(view: ViewState) -> list:
     from dataclasses import replace
 
     tools = [
+        # a new language loads the page anew: every title and label of the page is in it, while a
+        # change of the query string alone only updates the panels (assets/router_local.js)
         dcc.Link(t("language", view.lang), href=href(replace(view, lang=other)), id="lang-switch",
-                 className="tool-link"),
+                 className="tool-link", refresh=True),
         html.Button(pick(view.lang, "深浅", "Theme"), id="theme-toggle", className="tool-link", n_clicks=0,
                     title=pick(view.lang, "切换浅色/深色主题", "Switch light/dark theme")),
         # a full page load: the page is laid out again for the other mode (panels, figure config)

@@ -116,6 +116,9 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     page.wait_for_url(re.compile(r"lang=en"))
     page.locator("#nav-overview", has_text="Overview").wait_for()
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "Huangshan City"
+    # the page's own words too (they stayed Chinese: the page was not built again)
+    page.locator(".panel-title", has_text="Headline indicators").first.wait_for()
+    assert page.locator(".panel-title", has_text="核心指标").count() == 0
 
     # a deep link reproduces the view, and reload restores it
     deep = "/?region=341023&start=2026-11-01&end=2026-11-07"
@@ -199,3 +202,30 @@ def test_bad_links_show_a_message_and_a_way_back(page, path, message):
     back.click()
     page.wait_for_function("() => location.pathname === '/' && !location.search.includes('bogus')")
     assert not [e for e in page.console_errors if "500" in e]
+
+
+def test_a_drill_asks_the_server_for_the_panels_not_for_the_page(page, demo_env):
+    """A drill changes only the query string: the pages router's "no update" is given in the browser
+    (assets/router_local.js) and only the header and the panels are asked for; going to another
+    cockpit changes the path, and the router is asked and brings that page."""
+    page.goto(page.base + "/")
+    wait_for_kpi(page, "tourism.visitors", expected_kpis("341000")["tourism.visitors"])
+    wait_settled(page)
+    before = page.evaluate("() => Object.assign({}, window.cockpitRouter)")
+    assert before["sent"] == 1  # the first page
+    label = page.locator(".cockpit-map-label", has_text="黄山区").first
+    label.wait_for()
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"region=341003"))
+    wait_crumb(page, "黄山区")
+    wait_for_kpi(page, "tourism.visitors", expected_kpis("341003")["tourism.visitors"])
+    wait_settled(page)
+    after = page.evaluate("() => Object.assign({}, window.cockpitRouter)")
+    assert after["sent"] == before["sent"] and after["answered"] > before["answered"]
+    page.locator("#nav-slot a", has_text="智慧文旅").first.click()
+    page.wait_for_url(re.compile(r"/tourism\?"))
+    page.locator('[id="kpi-tourism.visitors"]').wait_for()
+    assert page.evaluate("() => window.cockpitRouter.sent") == before["sent"] + 1
+    assert page.locator("#breadcrumb .crumb.current").inner_text() == "黄山区"  # the region came along
+    assert page.console_errors == []
