@@ -223,8 +223,10 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--cold", action="store_true", help="no background warming of the first views")
+    parser.add_argument("--database-url", help="the data of --scale in this database (e.g. the 100x PostgreSQL "
+                                               "one of bench_queries.py) instead of the scale's SQLite file")
     args = parser.parse_args()
-    url, folder = bench_database(args.scale)
+    url, folder = bench_database(args.scale, args.database_url)
 
     import app as _app  # noqa: F401  (registers the pages and panels in this process)
     from served import ServedApp
