@@ -18,7 +18,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, literal_column, select, union_all
+from sqlalchemy import Float, cast, func, literal_column, select, union_all
 
 from core.viewstate import ViewState
 from data.cache import cached
@@ -130,13 +130,38 @@ def institutions(view: ViewState) -> pd.DataFrame:
     A city has thousands of institutions (tens of thousands at production scale): occupancy, its
     level and the order are worked out on whole columns, not row by row (the same figures: the
     same division and rounding, each distinct occupancy levelled once)."""
-    statement = (select(C.c.id, C.c.name, C.c.adcode, C.c.lat, C.c.lon, C.c.tier, C.c.beds, C.c.occupied,
-                        C.c.covers_population).where(C.c.adcode.in_(counties_under(view.region))))
+    return _institutions_frame(fetch(_institutions_statement(view)), view)
+
+
+INSTITUTION_COLUMNS = ["id", "name", "adcode", "lat", "lon", "tier", "beds", "occupied", "covers_population"]
+
+
+def _institutions_statement(view: ViewState):
+    statement = (select(*[C.c[name] for name in INSTITUTION_COLUMNS])
+                 .where(C.c.adcode.in_(counties_under(view.region))))
     tiers = view.filter_values("tier")
-    if tiers:
-        statement = statement.where(C.c.tier.in_(tiers))
-    names = ["id", "name", "adcode", "lat", "lon", "tier", "beds", "occupied", "covers_population"]
-    rows = fetch(statement)
+    return statement.where(C.c.tier.in_(tiers)) if tiers else statement
+
+
+@cached
+@on_one_connection
+def fullest_institutions(view: ViewState, limit: int = 10) -> pd.DataFrame:
+    """The `limit` fullest institutions with beds: the first rows of `institutions`, picked in SQL
+    (a city has tens of thousands at production scale). Occupancy is ordered as `institutions`
+    rounds it; the database orders by the exact ratio, and every institution within 0.1 points of
+    the limit-th is read too, so that rounding cannot change which ones come first."""
+    ratio = cast(C.c.occupied, Float) * indicator(OCCUPANCY).factor / C.c.beds
+    ranked = _institutions_statement(view).where(C.c.beds > 0)
+    threshold = fetch(ranked.with_only_columns(ratio).order_by(ratio.desc()).offset(limit - 1).limit(1))
+    if threshold:
+        ranked = ranked.where(ratio >= threshold[0][0] - 0.1)
+    frame = _institutions_frame(fetch(ranked), view)
+    return frame.dropna(subset=["occupancy"]).head(limit).reset_index(drop=True)
+
+
+def _institutions_frame(rows: list[tuple], view: ViewState) -> pd.DataFrame:
+    """Rows of INSTITUTION_COLUMNS as the frame of `institutions`."""
+    names = INSTITUTION_COLUMNS
     if not rows:
         return _frame([], names + ["occupancy", "level", "county", "tier_name"])
     columns = dict(zip(names, zip(*rows)))  # one tuple of values per column, read once
