@@ -87,17 +87,6 @@ def test_institutions_of_a_tier_with_occupancy_levels_from_the_catalogue(db):
     assert frame["occupancy"].is_monotonic_decreasing  # the fullest first
 
 
-@pytest.mark.parametrize("view", [WEEK, WEEK.with_region(COUNTY), WEEK.set_filter("tier", ("nursing_home",)),
-                                  WEEK.set_filter("tier", ("community_station", "street_center"))])
-def test_the_fullest_institutions_picked_in_sql_are_the_first_of_the_whole_list(db, view):
-    from data.queries.eldercare import fullest_institutions, institutions
-
-    whole = institutions(view).dropna(subset=["occupancy"])
-    for limit in (1, 10, 25):
-        picked = fullest_institutions(view, limit)
-        pd.testing.assert_frame_equal(picked, whole.head(limit).reset_index(drop=True))
-
-
 def test_tiers_count_beds_and_coverage_of_the_60_plus(db):
     from data.queries.eldercare import tiers
 
