@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 
 from core.viewstate import ViewState
 from data.cache import cached
@@ -315,6 +315,11 @@ def segment_ranking(view: ViewState) -> pd.DataFrame:
     """Each segment's congestion and speed over the range, at the chosen weekdays and hours
     (filters: weekday, hour), the most congested first. Whole days come from summary_road_segment;
     chosen weekdays or hours from the readings."""
+    return _ranked(read(_segment_sums(view)), view)
+
+
+def _segment_sums(view: ViewState):
+    """Each segment of the view with its `road_sums` over the range (at the chosen weekdays and hours)."""
     roads = [S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode]
     if view.filter_values("weekday") or view.filter_values("hour"):
         statement = (select(*roads, *road_sums(R)).select_from(R.join(S, S.c.id == R.c.segment_id))
@@ -323,12 +328,30 @@ def segment_ranking(view: ViewState) -> pd.DataFrame:
         statement = (select(*roads, *_summed_columns(G)).select_from(G.join(S, S.c.id == G.c.segment_id))
                      .where(*_segment_conditions(view),
                             period_condition(G, pieces(view.start, view.end), dialect_name())))
-    frame = read(statement.group_by(*roads))
+    return statement.group_by(*roads)
+
+
+def _ranked(frame: pd.DataFrame, view: ViewState) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame = _finish_weighted(frame)
     frame["county"] = frame["adcode"].map(region_names(view.lang))
     return frame.sort_values(["congestion", "segment_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+@cached
+@on_one_connection
+def most_congested_segments(view: ViewState, limit: int = 12) -> pd.DataFrame:
+    """The first `limit` rows of `segment_ranking`, picked in SQL (a city has thousands of segments).
+    `segment_ranking` orders congestion rounded to three decimals; the database orders the exact
+    means, and every segment within 0.001 of the limit-th is read too, so that rounding cannot
+    change which ones come first."""
+    sums = _segment_sums(view).cte("segment_sums")
+    congestion = case((sums.c.volume > 0, sums.c.s_congestion / sums.c.volume),
+                      else_=sums.c.plain_congestion / sums.c.readings)
+    limit_th = select(congestion).order_by(congestion.desc()).offset(limit - 1).limit(1).scalar_subquery()
+    picked = select(sums).where(or_(limit_th.is_(None), congestion >= limit_th - 0.001))
+    return _ranked(read(picked), view).head(limit)
 
 
 @cached
