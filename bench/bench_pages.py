@@ -17,7 +17,6 @@ cached ≤ 10 ms; no figure over 100 KB.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from datetime import date
 
@@ -134,18 +133,24 @@ def browser_timings(base: str, path: str, clicks: int) -> dict:
     return out
 
 
+def server_views(path: str) -> list:
+    """The views the server side is timed on: the city and two counties over the last week."""
+    from core.viewstate import ViewState
+
+    return [ViewState(page=path, region=region, start=date(2026, 11, 19), end=BENCH_END, scope="341000")
+            for region in ("341000", "341003", "341021")]
+
+
 def page_fill_timings(path: str, rounds: int = 15) -> tuple[tuple, tuple]:
     """The page's one fill callback for all its panels (callbacks.panels.fill, what a drill asks
     the server for), p50/p95 with the cache off and on, over the city and two counties."""
     import app as cockpit
     from callbacks.panels import fill
     from core.panels import PAGE_PANELS
-    from core.viewstate import ViewState
     from data import cache as cache_module
 
     requested = [(panel.kind, {"type": panel.kind, "id": panel.id}, None) for panel in PAGE_PANELS[path]]
-    views = [ViewState(page=path, region=region, start=date(2026, 11, 19), end=BENCH_END, scope="341000")
-             for region in ("341000", "341003", "341021")]
+    views = server_views(path)
     uncached, cached = [], []
     cache_module.init_cache(cockpit.server)
     with cockpit.server.test_request_context("/"):
@@ -173,11 +178,9 @@ def server_timings(path: str, rounds: int = 15) -> list[tuple]:
     import app as cockpit
     from callbacks.panels import _filled
     from core.panels import PAGE_PANELS
-    from core.viewstate import ViewState
     from data import cache as cache_module
 
-    views = [ViewState(page=path, region=region, start=date(2026, 11, 19), end=BENCH_END, scope="341000")
-             for region in ("341000", "341003", "341021")]
+    views = server_views(path)
     rows = []
     cache_module.init_cache(cockpit.server)
     with cockpit.server.test_request_context("/"):

@@ -13,11 +13,14 @@ Only the browser's figures are fitted: a static export is drawn once anyway, wit
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 import numpy as np
 
-DEFAULT_MARGIN = {"l": 8, "r": 8, "t": 8, "b": 8}  # the template's (components.figures)
+from components.figures import COCKPIT_TEMPLATE
+
+DEFAULT_MARGIN = COCKPIT_TEMPLATE.layout.margin.to_plotly_json()  # what a figure has unless it says otherwise
 TICK_SPACE = 12  # tick length, the label's distance from the axis and a little room
 CATEGORY_ROW = 420  # px a row of horizontal category labels may take before plotly may tilt them
 
@@ -59,7 +62,8 @@ def _number_label_width(axis: dict, numbers: list[float], size: float) -> float:
     top = max(span, default=1.0)
     fmt = axis.get("tickformat") or ""
     if fmt and "%" not in fmt:  # a d3 number format, e.g. ",.0f"
-        decimals = int(fmt.split(".")[1].rstrip("f")) if "." in fmt and fmt.split(".")[1].rstrip("f").isdigit() else 0
+        precision = re.search(r"\.(\d+)", fmt)
+        decimals = int(precision.group(1)) if precision else 0
         label = f"{top:,.{decimals}f}" if "," in fmt else f"{top:.{decimals}f}"
     elif top >= 1000:
         label = "000.0k"
@@ -131,7 +135,7 @@ def fit_margins(content: dict) -> dict:
             side = "t" if axis.get("side") == "top" else "b"
             need[side] = max(need[side], height + _title_space(axis, size))
             # the last label is centred on its tick and may stand out at the right
-            last = (labels or [""])[-1] if labels is not None else ("Nov 25" if kind == "date" else "")
+            last = labels[-1] if labels else ("Nov 25" if kind == "date" else "")
             need["r"] = max(need["r"], label_width(last, tick_size) / 2 + 4)
         fitted.append(key)
     layout = content.setdefault("layout", {})

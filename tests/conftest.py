@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -68,6 +69,24 @@ def backend(request, demo_env):
     yield url
     override_settings(database_url=demo_env["url"])
     forget_data_version()
+
+
+@contextmanager
+def demo_database(request, database: str):
+    """The demo data on `database` ('sqlite' or 'postgresql') as the configured database for a block,
+    then the SQLite demo again: for tests parametrized over both that switch within the test."""
+    from core.settings import override_settings
+    from data.cache import forget_data_version
+
+    sqlite_url = request.getfixturevalue("demo_env")["url"]
+    url = sqlite_url if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
+    override_settings(database_url=url)
+    forget_data_version()
+    try:
+        yield url
+    finally:
+        override_settings(database_url=sqlite_url)
+        forget_data_version()
 
 
 @pytest.fixture(scope="session")

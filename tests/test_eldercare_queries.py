@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import demo_database
 from sqlalchemy import text
 
 from core.viewstate import ViewState
@@ -284,18 +285,13 @@ CALL_VIEWS = [
 
 @pytest.mark.parametrize("backend_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_device_call_summaries_give_the_answers_of_the_raw_rows(backend_name, demo_env, request):
-    from core.settings import override_settings
-    from data.cache import forget_data_version
     from data.catalogue import indicator
     from data.queries import eldercare
     from data.queries.common import bucket_label, counties_under, grain_for
     from data.queries.indicators import ranking_regions
 
     ind = indicator("eldercare.response_seconds")
-    url = demo_env["url"] if backend_name == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
-    override_settings(database_url=url)
-    forget_data_version()
-    try:
+    with demo_database(request, backend_name):
         for view in CALL_VIEWS:
             name = f"{view.region} {view.start}…{view.end} {view.filters}"
             # by kind and response level band, with each kind's total and mean
@@ -332,6 +328,3 @@ def test_device_call_summaries_give_the_answers_of_the_raw_rows(backend_name, de
                 assert response.loc[region, "calls"] == calls, name
                 if calls:
                     assert response.loc[region, "mean_response"] == mean_of(calls, seconds), name
-    finally:
-        override_settings(database_url=demo_env["url"])
-        forget_data_version()

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import wait_settled
+from cockpit_dom import click_map_region, wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -69,10 +69,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "黄山市"
 
     # drill: click 黄山区 on the map (its label sits on the polygon and lets clicks through)
-    label = page.locator(".cockpit-map-label", has_text="黄山区").first
-    label.wait_for()
-    box = label.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_map_region(page, "黄山区")
     page.wait_for_url(re.compile(r"region=341003"))
     wait_crumb(page, "黄山区")
     county = expected_kpis("341003")
@@ -213,10 +210,7 @@ def test_a_drill_asks_the_server_for_the_panels_not_for_the_page(page, demo_env)
     wait_settled(page)
     before = page.evaluate("() => Object.assign({}, window.cockpitRouter)")
     assert before["sent"] == 1  # the first page
-    label = page.locator(".cockpit-map-label", has_text="黄山区").first
-    label.wait_for()
-    box = label.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_map_region(page, "黄山区")
     page.wait_for_url(re.compile(r"region=341003"))
     wait_crumb(page, "黄山区")
     wait_for_kpi(page, "tourism.visitors", expected_kpis("341003")["tourism.visitors"])

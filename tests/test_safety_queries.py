@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from conftest import DEMO_END
+from conftest import DEMO_END, demo_database
 from test_incident_grid import postgres_copy  # noqa: F401  (the PostgreSQL copy of the demo data)
 
 MONTH = (date(2026, 10, 27), DEMO_END)
@@ -355,14 +355,9 @@ SUMMARY_VIEWS = [
 def test_summaries_give_the_figures_of_the_incident_rows(env, request, database):
     """Every incident figure of the cockpits read from the summaries equals the same figure counted
     on the incident rows, for regions, long and short ranges and every filter."""
-    from core.settings import override_settings
-    from data.cache import forget_data_version
     from data.queries import incidents, safety
 
-    url = env["url"] if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
-    override_settings(database_url=url)
-    forget_data_version()
-    try:
+    with demo_database(request, database):
         for arguments in SUMMARY_VIEWS:
             view = view_of(**arguments)
             name = f"{view.region} {view.start}…{view.end} {view.filters}"
@@ -399,6 +394,3 @@ def test_summaries_give_the_figures_of_the_incident_rows(env, request, database)
                 density = safety.density(view).sort_values(["adcode", "lat", "lon"]).reset_index(drop=True)
                 pd.testing.assert_frame_equal(density, rows_density(view), check_dtype=False, rtol=1e-9,
                                               obj=f"density {name}")
-    finally:
-        override_settings(database_url=env["url"])
-        forget_data_version()

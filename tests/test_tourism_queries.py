@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from conftest import DEMO_END
+from conftest import DEMO_END, demo_database
 from core.viewstate import ViewState
 from services import drop_pg_schema, pg_schema_url
 
@@ -387,16 +387,11 @@ SUMMARY_VIEWS = [
 
 @pytest.mark.parametrize("backend_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_summaries_give_the_answers_of_the_raw_rows(backend_name, demo_env, request):
-    from core.settings import override_settings
-    from data.cache import forget_data_version
     from data.queries import tourism
     from data.queries.common import counties_under, fetch
     from sqlalchemy import select
 
-    url = demo_env["url"] if backend_name == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
-    override_settings(database_url=url)
-    forget_data_version()
-    try:
+    with demo_database(request, backend_name):
         first_day, _ = tourism.data_span()
         for view in SUMMARY_VIEWS:
             name = f"{view.region} {view.start}…{view.end} {view.filters}"
@@ -439,6 +434,3 @@ def test_summaries_give_the_answers_of_the_raw_rows(backend_name, demo_env, requ
                 assert row.visitors == raw_arrivals(ids, row.start, row.end), name
                 if row.last_start is not None and not pd.isna(row.last_start):
                     assert row.last_year == raw_arrivals(ids, row.last_start, row.last_end), name
-    finally:
-        override_settings(database_url=demo_env["url"])
-        forget_data_version()

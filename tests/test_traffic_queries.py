@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from conftest import demo_database
 from sqlalchemy import text
 
 from core.viewstate import ViewState
@@ -360,15 +361,10 @@ SUMMARY_VIEWS = [
 def test_summaries_give_the_figures_of_the_readings(database, demo_env, request):
     """Hour profiles, weekday × hour, rankings of segments, the trend of chosen hours and the roads
     around scenic spots read the summaries: the same figures as the readings of every segment."""
-    from core.settings import override_settings
-    from data.cache import forget_data_version
     from data.queries import traffic
     from data.queries.traffic import _first_road_day, _ordinary_runs, holiday_in_view
 
-    url = demo_env["url"] if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
-    override_settings(database_url=url)
-    forget_data_version()
-    try:
+    with demo_database(request, database):
         for view in SUMMARY_VIEWS:
             name = f"{view.region} {view.start}…{view.end} {view.filters}"
             pd.testing.assert_frame_equal(traffic.hour_profile(view), readings_hour_profile(view),
@@ -400,9 +396,6 @@ def test_summaries_give_the_figures_of_the_readings(database, demo_env, request)
                 assert parking.attrs["grain"] == "hour" and len(parking) > 100
                 pd.testing.assert_frame_equal(parking, readings_parking_trend(week), check_dtype=False,
                                               obj=f"parking_trend {week.region}")
-    finally:
-        override_settings(database_url=demo_env["url"])
-        forget_data_version()
 
 
 
@@ -472,15 +465,10 @@ def now_views(db) -> list[ViewState]:
 def test_now_and_scenic_roads_give_the_answers_of_the_readings(database, db, demo_env, request):
     """The segments and lots now (every one, the worst few, the free spaces) and the roads around
     scenic spots, of whole regions and of chosen segments and lots: as the readings give them."""
-    from core.settings import override_settings
-    from data.cache import forget_data_version
     from data.queries import traffic
 
     views = now_views(db)
-    url = demo_env["url"] if database == "sqlite" else request.getfixturevalue("pg_demo_env")["url"]
-    override_settings(database_url=url)
-    forget_data_version()
-    try:
+    with demo_database(request, database):
         for view in views:
             name = f"{view.region} {view.start}…{view.end} {view.filters}"
             expected = readings_segments_now(view)
@@ -511,6 +499,3 @@ def test_now_and_scenic_roads_give_the_answers_of_the_readings(database, db, dem
         assert not traffic.scenic_roads(views[4]).empty and not traffic.parking_now(views[4]).empty
         assert str(traffic.segments_now(views[2])["ts"].iloc[0]) == "2026-11-07 23:00:00"
         assert traffic.parking_now(views[-1]).empty and not traffic.segments_now(views[-1]).empty
-    finally:
-        override_settings(database_url=demo_env["url"])
-        forget_data_version()

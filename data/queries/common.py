@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, Integer, cast, func, literal_column
+from sqlalchemy import Date, Integer, cast, func, literal_column, or_, select
 
 from core.settings import get_settings
 from data.db import get_engine
@@ -97,6 +97,15 @@ def fetch(statement, url: str | None = None, params: dict | None = None) -> list
     for small answers that are finished in Python, where building a DataFrame would cost more than
     the query."""
     return _execute(statement, url, lambda result: [tuple(row) for row in result.fetchall()], params)
+
+
+def leading_rows(rows, key, limit: int, rounding: float):
+    """SELECT of the rows of `rows` (a CTE) that can be among the first `limit` by `key` descending
+    once `key` is rounded to a step of `rounding`: those within `rounding` of the limit-th exact
+    value (every row, when there are fewer). Python rounds and orders these few as it would all of
+    them; the database does not pass every row of a city to Python for the first ten."""
+    limit_th = select(key).order_by(key.desc()).offset(limit - 1).limit(1).scalar_subquery()
+    return select(rows).where(or_(limit_th.is_(None), key >= limit_th - rounding))
 
 
 def dialect_name(url: str | None = None) -> str:

@@ -26,7 +26,7 @@ from data.catalogue import indicator
 from data.models import CareInstitution, ElderlyPopulation, SummaryDeviceCall, SummaryHomeCare
 from data.queries import indicators
 from data.queries.common import (align_last_year, as_date, bucket_label, counties_under, dialect_name, fetch,
-                                 grain_for, on_one_connection, region_names)
+                                 grain_for, leading_rows, on_one_connection, region_names)
 from data.queries.indicators import ranking_regions, sorted_by
 from data.queries.labels import FIXED, fixed_label
 from data.summaries import RESPONSE, bucket_of, period_condition, pieces, runs_condition
@@ -147,15 +147,11 @@ def _institutions_statement(view: ViewState):
 @on_one_connection
 def fullest_institutions(view: ViewState, limit: int = 10) -> pd.DataFrame:
     """The `limit` fullest institutions with beds: the first rows of `institutions`, picked in SQL
-    (a city has tens of thousands at production scale). Occupancy is ordered as `institutions`
-    rounds it; the database orders by the exact ratio, and every institution within 0.1 points of
-    the limit-th is read too, so that rounding cannot change which ones come first."""
-    ratio = cast(C.c.occupied, Float) * indicator(OCCUPANCY).factor / C.c.beds
-    ranked = _institutions_statement(view).where(C.c.beds > 0)
-    threshold = fetch(ranked.with_only_columns(ratio).order_by(ratio.desc()).offset(limit - 1).limit(1))
-    if threshold:
-        ranked = ranked.where(ratio >= threshold[0][0] - 0.1)
-    frame = _institutions_frame(fetch(ranked), view)
+    (a city has tens of thousands at production scale): those that rounding to one decimal can put
+    among the first (`leading_rows`), ordered as `institutions` orders them."""
+    with_beds = _institutions_statement(view).where(C.c.beds > 0).cte("with_beds")
+    occupancy = cast(with_beds.c.occupied, Float) * indicator(OCCUPANCY).factor / with_beds.c.beds
+    frame = _institutions_frame(fetch(leading_rows(with_beds, occupancy, limit, 0.1)), view)
     return frame.dropna(subset=["occupancy"]).head(limit).reset_index(drop=True)
 
 

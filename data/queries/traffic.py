@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 
 from core.viewstate import ViewState
 from data.cache import cached
@@ -40,7 +40,7 @@ from data.models import (ParkingLot, ParkingQuarter, RoadHourly, RoadSegment, Sc
                          SummaryRoadHour, SummaryRoadSegment)
 from data.queries import incidents, indicators
 from data.queries.common import (align_last_year, counties_under, day_bounds, dialect_name, fetch, grain_for,
-                                 on_one_connection, read, region_names)
+                                 leading_rows, on_one_connection, read, region_names)
 from data.summaries import bucket_of, period_condition, pieces, road_sums
 
 R = RoadHourly.__table__
@@ -342,16 +342,12 @@ def _ranked(frame: pd.DataFrame, view: ViewState) -> pd.DataFrame:
 @cached
 @on_one_connection
 def most_congested_segments(view: ViewState, limit: int = 12) -> pd.DataFrame:
-    """The first `limit` rows of `segment_ranking`, picked in SQL (a city has thousands of segments).
-    `segment_ranking` orders congestion rounded to three decimals; the database orders the exact
-    means, and every segment within 0.001 of the limit-th is read too, so that rounding cannot
-    change which ones come first."""
+    """The first `limit` rows of `segment_ranking`, picked in SQL (a city has thousands of segments):
+    those that rounding congestion to three decimals can put among the first (`leading_rows`)."""
     sums = _segment_sums(view).cte("segment_sums")
     congestion = case((sums.c.volume > 0, sums.c.s_congestion / sums.c.volume),
                       else_=sums.c.plain_congestion / sums.c.readings)
-    limit_th = select(congestion).order_by(congestion.desc()).offset(limit - 1).limit(1).scalar_subquery()
-    picked = select(sums).where(or_(limit_th.is_(None), congestion >= limit_th - 0.001))
-    return _ranked(read(picked), view).head(limit)
+    return _ranked(read(leading_rows(sums, congestion, limit, 0.001)), view).head(limit)
 
 
 @cached
