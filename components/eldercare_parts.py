@@ -205,9 +205,9 @@ def calls_trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
         hovertemplate="%{x}<br>" + pick(lang, "平均响应", "mean response") + " %{y:.1f} min<extra></extra>",
     ))
     threshold = ind.thresholds[0] / 60
-    fig.add_hline(y=threshold, yref="y2", line={"color": figures.LEVEL_COLOURS[1], "dash": "dash", "width": 1.2},
-                  annotation_text=pick(lang, f"{threshold:g}分钟", f"{threshold:g} min"),
-                  annotation_position="top left", annotation_font={"size": 10, "color": figures.LEVEL_COLOURS[1]})
+    figures.Guides().hline(threshold, {"color": figures.LEVEL_COLOURS[1], "dash": "dash", "width": 1.2},
+                           pick(lang, f"{threshold:g}分钟", f"{threshold:g} min"),
+                           {"size": 10, "color": figures.LEVEL_COLOURS[1]}, yref="y2").draw(fig)
     figures.base_layout(fig, legend=True)
     top = max(float(minutes.max()), threshold) * 1.2
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "range": [0, top],

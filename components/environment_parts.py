@@ -75,13 +75,14 @@ def air_trend_figure(frame: pd.DataFrame, lang: str, unit: str, decimals: int, r
         ))
     if frame.attrs.get("measure") == "aqi":
         top = max(float(frame["value"].max() or 0) * 1.1, 120)
+        bands = figures.Guides()
         for entry in aqi.LEVELS:
             high = entry.high if entry.high is not None else 500
             if entry.low > top:
                 break
-            fig.add_hrect(y0=max(entry.low - 1, 0), y1=min(high, top), fillcolor=entry.colour, opacity=0.12,
-                          line_width=0, layer="below", annotation_text=entry.name(lang),
-                          annotation_position="right", annotation_font={"size": 10, "color": figures.INK})
+            bands.hrect(max(entry.low - 1, 0), min(high, top), entry.colour, 0.12, entry.name(lang),
+                        {"size": 10, "color": figures.INK})
+        bands.draw(fig)
         fig.update_yaxes(range=[0, top])
     figures.base_layout(fig, legend=frame["series"].nunique() > 1)
     fig.update_layout(dragmode="zoom", hovermode="x unified", margin={"l": 8, "r": 48, "t": 8, "b": 8})
@@ -106,9 +107,9 @@ def pollutant_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.F
         hovertemplate="%{x}: IAQI %{y}<br>%{text}<br>%{hovertext}<extra></extra>",
     ))
     figures.base_layout(fig)
-    fig.add_hline(y=100, line={"color": figures.LEVEL_COLOURS[3], "dash": "dash", "width": 1.5},
-                  annotation_text=pick(lang, "二级标准", "Grade II standard"), annotation_position="top left",
-                  annotation_font={"size": 11, "color": figures.LEVEL_COLOURS[3]})
+    figures.Guides().hline(100, {"color": figures.LEVEL_COLOURS[3], "dash": "dash", "width": 1.5},
+                           pick(lang, "二级标准", "Grade II standard"),
+                           {"size": 11, "color": figures.LEVEL_COLOURS[3]}).draw(fig)
     fig.update_xaxes(type="category")
     top = max(float(frame["iaqi"].max()), 110) * 1.2
     fig.update_yaxes(title={"text": "IAQI", "font": {"size": 11}}, range=[0, top])

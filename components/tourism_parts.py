@@ -75,11 +75,12 @@ def spot_load_figure(frame: pd.DataFrame, ind: Indicator, lang: str, selected: s
         hovertemplate="%{y}<br>" + pick(lang, "峰值", "Peak") + " %{x:.1f}% (%{hovertext})<extra></extra>",
     ))
     top = max(float(frame["load"].max() or 0), float(frame["peak_load"].max() or 0), ind.thresholds[3]) * 1.15
+    marks = figures.Guides()
     for threshold, level, words in ((ind.thresholds[1], 2, pick(lang, "预警", "warning")),
                                     (ind.thresholds[3], 4, pick(lang, "满载", "full"))):
-        fig.add_vline(x=threshold, line={"color": figures.LEVEL_COLOURS[level], "dash": "dash", "width": 1.5},
-                      annotation_text=f"{threshold:g}% {words}", annotation_position="top",
-                      annotation_font={"size": 11, "color": figures.LEVEL_COLOURS[level]})
+        marks.vline(threshold, {"color": figures.LEVEL_COLOURS[level], "dash": "dash", "width": 1.5},
+                    f"{threshold:g}% {words}", {"size": 11, "color": figures.LEVEL_COLOURS[level]})
+    marks.draw(fig)
     fig.update_xaxes(range=[0, top], ticksuffix="%")
     # a few spots (a county) keep slim bars at the top instead of filling the panel
     rows = max(len(frame), MIN_BAR_ROWS)
