@@ -1,8 +1,8 @@
 """What a click leads to, worked out on the server before anyone clicks.
 
-A panel's declaration says what a click on it means (Drill, CrossFilter, OpenLink). When a page's
-panels are filled, the URL each clickable mark leads to is computed here from the view in show
-and sent beside them (the page's `click-targets` store: {panel: {value: URL}}; for a map,
+A panel's declaration says what a click on it means (Drill, CrossFilter, KeyedFilter, OpenLink).
+When a page's panels are filled, the URL each clickable mark leads to is computed here from the
+view in show and sent beside them (the page's `click-targets` store: {panel: {value: URL}}; for a map,
 {"regions": …, "points": …}). The browser then follows a click with no round trip
 (assets/cockpit_events.js), and the new URL is resolved — scope and all — like any other.
 """
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from urllib.parse import quote_plus
 
 import pandas as pd
 
-from core.panels import CrossFilter, Drill, OpenLink
+from core.panels import CrossFilter, Drill, KeyedFilter, OpenLink
 from core.viewstate import FILTER_DIMENSIONS, ViewState
 from data.regions import region_tree
 
@@ -26,14 +27,26 @@ def apply_click(view: ViewState, behaviour, value: str) -> ViewState | str | Non
         if not region_tree().exists(value) or value == view.region:
             return None
         return view.with_region(value)
-    if isinstance(behaviour, CrossFilter):
-        spec = FILTER_DIMENSIONS.get(behaviour.dimension)
-        if spec is None or spec.clean(value) is None:
-            return None
-        return view.toggle_filter(behaviour.dimension, spec.clean(value))
+    toggle = filter_toggle(behaviour, value)
+    if toggle is not None:
+        return view.toggle_filter(*toggle)
     if isinstance(behaviour, OpenLink):
         return behaviour.href(value, view)
     return None
+
+
+def filter_toggle(behaviour, value: str) -> tuple[str, str] | None:
+    """(dimension, clean value) of the filter a click on `value` toggles; None when the click is
+    no filter, or the value no value of its dimension."""
+    if isinstance(behaviour, CrossFilter):
+        dimension, raw = behaviour.dimension, value
+    elif isinstance(behaviour, KeyedFilter) and behaviour.split(value) is not None:
+        dimension, raw = behaviour.split(value)
+    else:
+        return None
+    spec = FILTER_DIMENSIONS.get(dimension)
+    clean = spec.clean(raw) if spec is not None else None
+    return None if clean is None else (dimension, clean)
 
 
 def view_href(view: ViewState) -> str:
@@ -45,17 +58,43 @@ def view_href(view: ViewState) -> str:
     return href(view, root=region_tree().root)
 
 
+# stands for the clicked value in a URL worked out once per dimension (quote_plus leaves it as it is)
+CLICKED = "CLICKED_VALUE_"
+
+
+class _ToggleLinks:
+    """The URLs that toggling one value of a dimension leads to. Adding a value appends it to the
+    dimension's values in the query string, so the URL is worked out once with a stand-in and the
+    value's text put in its place: a county map's thousands of points, each a URL, cost one each."""
+
+    def __init__(self, view: ViewState):
+        self.view = view
+        self.templates: dict[str, str] = {}
+
+    def href(self, dimension: str, value: str) -> str:
+        if value in self.view.filter_values(dimension):  # taking a value off: worked out whole
+            return view_href(self.view.toggle_filter(dimension, value))
+        if dimension not in self.templates:
+            self.templates[dimension] = view_href(self.view.toggle_filter(dimension, CLICKED))
+        return self.templates[dimension].replace(CLICKED, quote_plus(value, safe=","))
+
+
 def click_targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str]:
     """{clicked value: URL} for every distinct value that leads somewhere else than the view."""
     targets: dict[str, str] = {}
     if behaviour is None:
         return targets
     here = view_href(view)
+    toggles = _ToggleLinks(view)
     for value in {str(value) for value in values}:
-        result = apply_click(view, behaviour, value)
-        if result is None:
-            continue
-        target = result if isinstance(result, str) else view_href(result)
+        toggle = filter_toggle(behaviour, value)
+        if toggle is not None:
+            target = toggles.href(*toggle)
+        else:
+            result = apply_click(view, behaviour, value)
+            if result is None:
+                continue
+            target = result if isinstance(result, str) else view_href(result)
         if target != here:
             targets[value] = target
     return targets

@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from core.panels import Panel
+from core.panels import CrossFilter, KeyedFilter, Panel
 from core.viewstate import ViewState, narrow
 from data.catalogue import catalogue, indicator
 from data.queries.indicators import ranking
@@ -28,18 +28,24 @@ def region_values(panel: Panel, view: ViewState) -> pd.DataFrame:
 
 
 def points_collection(frame: pd.DataFrame) -> dict:
+    """The points of a frame (key, name, lat, lon[, label, level, radius, colour]) as GeoJSON;
+    points without a place are left out. (Column by column: a county's thousands of points.)"""
+    def column(name: str, default=None) -> list:
+        return frame[name].tolist() if name in frame else [default] * len(frame)
+
+    names = column("name")
     features = []
-    for row in frame.itertuples(index=False):
-        if pd.isna(row.lat) or pd.isna(row.lon):
+    for key, name, label, level, radius, colour, lat, lon in zip(
+            column("key"), names, column("label") if "label" in frame else names, column("level", 0),
+            column("radius", 7), column("colour"), column("lat"), column("lon")):
+        if pd.isna(lat) or pd.isna(lon):
             continue
-        properties = {"key": str(row.key), "name": row.name, "label": getattr(row, "label", row.name),
-                      "level": int(getattr(row, "level", 0) or 0),
-                      "radius": float(getattr(row, "radius", 7) or 7)}
-        colour = getattr(row, "colour", None)
+        properties = {"key": str(key), "name": name, "label": label, "level": int(level or 0),
+                      "radius": float(radius or 7)}
         if isinstance(colour, str):
             properties["colour"] = colour
         features.append({"type": "Feature", "properties": properties,
-                         "geometry": {"type": "Point", "coordinates": [round(row.lon, 5), round(row.lat, 5)]}})
+                         "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]}})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -67,8 +73,11 @@ def map_props(panel: Panel, view: ViewState) -> dict:
     if spec.points is not None and (at_county or spec.points_at_city):
         frame = spec.points(narrow(view, spec.point_filters))
         points = points_collection(frame)
-        if spec.point_click is not None and getattr(spec.point_click, "dimension", None):
+        if isinstance(spec.point_click, CrossFilter):
             selected_points = list(view.filter_values(spec.point_click.dimension))
+        elif isinstance(spec.point_click, KeyedFilter):
+            selected_points = [f"{dimension}-{value}" for dimension in spec.point_click.dimensions
+                               for value in view.filter_values(dimension)]
     bounds = tree.bounds(view.region)
     return {
         "url": f"/geo/layer/{view.region if at_county else region.adcode}.json",

@@ -67,10 +67,12 @@ def _int_or_none(value) -> int | None:
 # -- road segments ------------------------------------------------------------------------------
 def segment_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars: int = 12) -> go.Figure:
     """Segments ranked by congestion, coloured and ▲-marked by level; the text gives index and speed."""
+    # labels told apart among the bars drawn (a city's ranking has thousands of rows)
+    frame = frame.dropna(subset=["congestion"]).head(max_bars)
     frame = frame.assign(label=figures.distinct_labels(frame["name"], frame["county"]))
     fig = figures.ranking_bar(frame, label="label", value="congestion", key="segment_id", selected=selected,
                               colour_by_level="level", decimals=2, max_bars=max_bars)
-    shown = frame.dropna(subset=["congestion"]).head(max_bars).iloc[::-1]
+    shown = frame.iloc[::-1]
     bars = fig.data[0]
     bars.text = [f"{'▲ ' if lv >= 2 else ''}{c:.2f} · {s:.0f} km/h" for c, s, lv in
                  zip(shown["congestion"], shown["speed"], shown["level"])]
@@ -83,17 +85,17 @@ def segment_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars
 def _threshold_marks(fig: go.Figure, ind: Indicator, *, axis: str, top: float) -> None:
     """Dashed lines, in their level's colour and labelled with their value, at the catalogue
     thresholds within reach of the data (the first one always, so that "normal" has a limit)."""
+    marks = figures.Guides()
     for level, threshold in enumerate(ind.thresholds, start=1):
         if threshold > top * 1.1 and level > 1:
             continue
         style = {"color": figures.LEVEL_COLOURS[level], "dash": "dash", "width": 1.2}
-        words = f"{threshold:g}"
+        font = {"size": 10, "color": figures.LEVEL_COLOURS[level]}
         if axis == "x":
-            fig.add_vline(x=threshold, line=style, annotation_text=words, annotation_position="top",
-                          annotation_font={"size": 10, "color": figures.LEVEL_COLOURS[level]})
+            marks.vline(threshold, style, f"{threshold:g}", font)
         else:
-            fig.add_hline(y=threshold, line=style, annotation_text=words, annotation_position="top left",
-                          annotation_font={"size": 10, "color": figures.LEVEL_COLOURS[level]})
+            marks.hline(threshold, style, f"{threshold:g}", font)
+    marks.draw(fig)
     fig.update_layout(margin={"l": 8, "r": 8, "t": 22, "b": 8})
 
 
@@ -189,10 +191,11 @@ def scenic_roads_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, m
 def parking_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars: int = 10) -> go.Figure:
     """Lots by occupancy now (the fullest first), coloured and ▲-marked by level; the text gives
     occupancy and free spaces."""
+    frame = frame.dropna(subset=["occupancy"]).head(max_bars)
     frame = frame.assign(label=figures.distinct_labels(frame["name"], frame["county"]))
     fig = figures.ranking_bar(frame, label="label", value="occupancy", key="lot_id", selected=selected,
                               colour_by_level="level", decimals=1, max_bars=max_bars)
-    shown = frame.head(max_bars).iloc[::-1]
+    shown = frame.iloc[::-1]
     bars = fig.data[0]
     free_word = pick(lang, "空", "free")
     bars.text = [f"{'▲ ' if lv >= 2 else ''}{o:.0f}% · {free_word} {f:,}" for o, f, lv in
@@ -220,27 +223,28 @@ def map_points(segments: pd.DataFrame, lots: pd.DataFrame, lang: str, selected_s
     coloured by occupancy level). Keys: "segment-<id>" and "lot-<id>"; when something is selected,
     the rest turn grey."""
     anything = bool(selected_segments or selected_lots)
+    names = LEVEL_NAMES[lang]
     rows = []
-    for row in segments.itertuples():
-        chosen = str(row.segment_id) in selected_segments
+    # column by column (a county has hundreds of each; rows of a frame with a time column cost more)
+    for segment, name, lat, lon, level, congestion, speed in zip(*(segments[column].tolist() for column in (
+            "segment_id", "name", "lat", "lon", "level", "congestion", "speed"))):
+        chosen = str(segment) in selected_segments
         rows.append({
-            "key": f"segment-{row.segment_id}", "name": row.name, "lat": row.lat, "lon": row.lon,
-            "level": int(row.level), "radius": 9 if chosen else 6,
-            "colour": MUTED if anything and not chosen else None,
-            "label": pick(lang, f"{row.name} · 拥堵指数 {row.congestion:.2f} · {row.speed:.0f} km/h · "
-                                f"{LEVEL_NAMES[lang][int(row.level)]}",
-                          f"{row.name} · congestion {row.congestion:.2f} · {row.speed:.0f} km/h · "
-                          f"{LEVEL_NAMES[lang][int(row.level)]}"),
+            "key": f"segment-{segment}", "name": name, "lat": lat, "lon": lon, "level": int(level),
+            "radius": 9 if chosen else 6, "colour": MUTED if anything and not chosen else None,
+            "label": pick(lang, f"{name} · 拥堵指数 {congestion:.2f} · {speed:.0f} km/h · {names[int(level)]}",
+                          f"{name} · congestion {congestion:.2f} · {speed:.0f} km/h · {names[int(level)]}"),
         })
-    for row in lots.itertuples():
-        chosen = str(row.lot_id) in selected_lots
+    for lot, name, lat, lon, level, free, spaces, occupancy in zip(*(lots[column].tolist() for column in (
+            "lot_id", "name", "lat", "lon", "level", "free", "spaces", "occupancy"))):
+        chosen = str(lot) in selected_lots
         rows.append({
-            "key": f"lot-{row.lot_id}", "name": row.name, "lat": row.lat, "lon": row.lon, "level": int(row.level),
+            "key": f"lot-{lot}", "name": name, "lat": lat, "lon": lon, "level": int(level),
             # area ∝ free spaces: radius 5 (full) … about 16 (a thousand free)
-            "radius": 5 + math.sqrt(max(int(row.free), 0)) / 3 + (3 if chosen else 0),
+            "radius": 5 + math.sqrt(max(int(free), 0)) / 3 + (3 if chosen else 0),
             "colour": MUTED if anything and not chosen else None,
-            "label": pick(lang, f"{row.name} · 空余 {int(row.free):,}/{int(row.spaces):,} · 占用 {row.occupancy:.0f}%",
-                          f"{row.name} · free {int(row.free):,}/{int(row.spaces):,} · {row.occupancy:.0f}% full"),
+            "label": pick(lang, f"{name} · 空余 {int(free):,}/{int(spaces):,} · 占用 {occupancy:.0f}%",
+                          f"{name} · free {int(free):,}/{int(spaces):,} · {occupancy:.0f}% full"),
         })
     return pd.DataFrame(rows, columns=["key", "name", "lat", "lon", "level", "radius", "colour", "label"])
 

@@ -31,6 +31,20 @@ class CrossFilter:
 
 
 @dataclass(frozen=True)
+class KeyedFilter:
+    """A click on a mark keyed "<dimension>-<value>" toggles a filter on that dimension, one of
+    `dimensions` (a map that shows several kinds of points, e.g. road segments and parking lots)."""
+
+    dimensions: tuple[str, ...]
+    kind: str = "filter"
+
+    def split(self, key: str) -> tuple[str, str] | None:
+        """(dimension, value) of a mark's key; None for a key of no dimension of this click."""
+        dimension, _, value = str(key).partition("-")
+        return (dimension, value) if dimension in self.dimensions and value else None
+
+
+@dataclass(frozen=True)
 class OpenLink:
     """A click opens a URL built from the clicked value and the current view (e.g. an incident)."""
 
@@ -49,7 +63,7 @@ class MapSpec:
 
     metrics: tuple[str, ...]
     points: Callable[[ViewState], pd.DataFrame] | None = None
-    point_click: CrossFilter | OpenLink | None = None
+    point_click: CrossFilter | KeyedFilter | OpenLink | None = None
     cluster: bool = False
     points_at_city: bool = False
     point_filters: tuple[str, ...] = ()

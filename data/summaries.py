@@ -182,12 +182,14 @@ def pieces(first: date, last: date, largest: str = "month") -> list[tuple[str, d
     return out
 
 
-def period_condition(table, spans: Iterable[tuple[str, date]], dialect: str):
+def period_condition(table, spans: Iterable[tuple[str, date]], dialect: str, *, few_keys: bool = False):
     """WHERE condition: the summary rows of these (period, start) pieces, in the form each database
     reads fastest through the primary key. PostgreSQL: one term per period (runs of consecutive
-    days as ranges), OR-ed into a bitmap. SQLite: the periods and the starts as two lists the key
-    is searched with, the exact pairs kept by a CASE — its OR of terms would first collect the keys
-    of every matching row to drop duplicates, which costs more than the sums."""
+    days as ranges), OR-ed into a bitmap; with `few_keys` (the rows of a short list of entities,
+    the key's last column) the days are listed too, so that the key is searched for each day and
+    entity instead of read along each run of days. SQLite: the periods and the starts as two lists
+    the key is searched with, the exact pairs kept by a CASE — its OR of terms would first collect
+    the keys of every matching row to drop duplicates, which costs more than the sums."""
     starts: dict[str, list[date]] = defaultdict(list)
     for period, start in spans:
         starts[period].append(start)
@@ -201,8 +203,8 @@ def period_condition(table, spans: Iterable[tuple[str, date]], dialect: str):
         exact = case(*[(table.c.period == period, table.c.start.in_(sorted(days))) for period, days in starts.items()])
         return and_(condition, exact)
     parts = [and_(table.c.period == period, table.c.start.in_(sorted(days)))
-             for period, days in starts.items() if period != "day"]
-    for first, last in _runs(starts.get("day", [])):
+             for period, days in starts.items() if period != "day" or few_keys]
+    for first, last in [] if few_keys else _runs(starts.get("day", [])):
         parts.append(and_(table.c.period == "day", table.c.start.between(first, last)))
     return or_(*parts)
 

@@ -24,7 +24,7 @@ from components.page import cockpit_layout
 from components.traffic_parts import (hour_profile_figure, kpi_strip, map_points, parking_bars, parking_trend_figure,
                                       scenic_roads_figure, segment_bars, weekday_hour_figure)
 from core.i18n import pick
-from core.panels import CrossFilter, Drill, MapSpec, OpenLink, Panel, register_panels
+from core.panels import CrossFilter, Drill, KeyedFilter, MapSpec, OpenLink, Panel, register_panels
 from core.viewstate import ViewState, narrow
 from data.catalogue import indicator
 from data.queries import traffic, warnings
@@ -147,14 +147,6 @@ def points(view: ViewState) -> pd.DataFrame:
                       figures.selected_of(view, "segment"), figures.selected_of(view, "lot"))
 
 
-def open_point(key: str, view: ViewState) -> str | None:
-    """A click on a segment or a lot toggles it as a filter, like a click on its bar."""
-    dimension, _, value = key.partition("-")
-    if dimension not in ("segment", "lot") or not value.isdigit():
-        return None
-    return href(view.toggle_filter(dimension, value))
-
-
 PANELS = register_panels(PATH, [
     # the wall (screen=True) shows the first three rows; the analysis rows below are for the desk
     TrafficPanel("traffic.kpis", "核心指标", "Headline indicators", query=traffic.kpis, render=render_kpis,
@@ -164,7 +156,7 @@ PANELS = register_panels(PATH, [
                  source_zh="预警引擎（指标目录阈值）", source_en="Warnings engine (catalogue thresholds)"),
     TrafficPanel("traffic.map", "路网与停车地图", "Roads and parking map", query=map_data, width=5, height=2,
                  indicators=MAP_METRICS[:1],
-                 map=MapSpec(metrics=MAP_METRICS, points=points, point_click=OpenLink(open_point),
+                 map=MapSpec(metrics=MAP_METRICS, points=points, point_click=KeyedFilter(("segment", "lot")),
                              point_filters=("segment", "lot"))),
     TrafficPanel("traffic.ranking", "区县排名", "County ranking", query=map_data, figure=ranking_figure, click=Drill(),
                  width=3, indicators=MAP_METRICS[:1]),
@@ -177,9 +169,9 @@ PANELS = register_panels(PATH, [
                  figure=hours_figure, click=CrossFilter("hour"), filters=("segment", "weekday"), width=4,
                  indicators=ROADS),
     TrafficPanel("traffic.scenic", "景区周边路网（节假日对比）", "Roads around scenic spots at holidays",
-                 query=traffic.scenic_roads, figure=scenic_figure, click=CrossFilter("segment"), width=4,
+                 query=traffic.busiest_scenic_roads, figure=scenic_figure, click=CrossFilter("segment"), width=4,
                  indicators=("traffic.congestion",)),
-    TrafficPanel("traffic.parking", "停车场占用（当前）", "Parking lots now", query=traffic.parking_now,
+    TrafficPanel("traffic.parking", "最满停车场（当前）", "Fullest parking lots now", query=traffic.fullest_lots,
                  figure=parking_figure, click=CrossFilter("lot"), width=4, indicators=("traffic.parking_occupancy",)),
     TrafficPanel("traffic.heatmap", "星期 × 时段拥堵热力", "Congestion by weekday and hour", query=traffic.weekday_hour,
                  figure=heatmap_figure, click=CrossFilter("weekday"), filters=("segment",), width=4,

@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Float, case, cast, func, literal, select
 
 from core.viewstate import ViewState
 from data.cache import cached
@@ -55,6 +55,7 @@ THEME = "traffic"
 BASELINE_DAYS = 28  # ordinary days before a holiday that "roads around scenic spots" compares it with
 HOURLY_PARKING_DAYS = 7  # longer ranges show parking occupancy per day
 WEEKS_52 = 364
+FEW_SEGMENTS = 100  # up to this many listed segments, the summary's key is searched for each one and day
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -249,7 +250,8 @@ def _segment_buckets(ids: list[int], start: date, end: date, grain: str) -> pd.D
     buckets of `grain` (days; weeks and days; months, weeks and days), each piece with the first day
     of its bucket as `ts` (for `_bucket_labels`)."""
     rows = fetch(select(G.c.period, G.c.start, *_summed_columns(G))
-                 .where(G.c.segment_id.in_(ids), period_condition(G, pieces(start, end, grain), dialect_name()))
+                 .where(G.c.segment_id.in_(ids), period_condition(G, pieces(start, end, grain), dialect_name(),
+                                                                  few_keys=len(ids) <= FEW_SEGMENTS))
                  .group_by(G.c.period, G.c.start))
     frame = _sums_frame([(bucket_of(period, pd.Timestamp(first).date(), grain), *sums)
                          for period, first, *sums in rows], ["ts"])
@@ -415,44 +417,74 @@ def _ordinary_runs(start: date, end: date) -> list[tuple[date, date]]:
     return runs
 
 
+SCENIC_COLUMNS = ["segment_id", "name", "spot", "adcode", "holiday", "normal", "change", "level", "holiday_zh",
+                  "holiday_en", "holiday_start", "holiday_end", "normal_start", "normal_end"]
+
+
 @cached
 @on_one_connection
 def scenic_roads(view: ViewState) -> pd.DataFrame:
     """Roads around scenic spots (segments with a near_spot_id): congestion on the days of a
-    holiday against the ordinary days of the four weeks before it (from summary_road_segment).
+    holiday against the ordinary days of the four weeks before it (from summary_road_segment),
+    the most congested at the holiday first.
 
     Columns segment_id, name, spot, adcode, holiday, normal, change (%), level (of the holiday
     value), holiday_zh, holiday_en, holiday_start, holiday_end, normal_start, normal_end.
     """
+    return _scenic_roads(view, None)
+
+
+@cached
+@on_one_connection
+def busiest_scenic_roads(view: ViewState, limit: int = 8) -> pd.DataFrame:
+    """The first `limit` rows of `scenic_roads`, picked in SQL (a city has thousands of scenic
+    roads): those that rounding congestion to three decimals can put among the first at the
+    holiday (`leading_rows`); only these are summed over the ordinary days."""
+    return _scenic_roads(view, limit).head(limit)
+
+
+def _scenic_roads(view: ViewState, limit: int | None) -> pd.DataFrame:
     holiday = holiday_in_view(view, _first_road_day())
     if holiday is None:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=SCENIC_COLUMNS)
     holiday_end = min(holiday.end, view.end)
     normal_start, normal_end = holiday.start - timedelta(days=BASELINE_DAYS), holiday.start - timedelta(days=1)
-    # whole days of each segment: the pieces of the holiday and of the ordinary runs before it
-    spans = pieces(holiday.start, holiday_end) + [piece for run in _ordinary_runs(normal_start, normal_end)
-                                                  for piece in pieces(*run)]
+    dialect = dialect_name()
+
+    def sums(spans: list, segments):
+        """Each of these segments (a subquery, or a list) summed over these pieces of summary_road_segment."""
+        return (select(G.c.segment_id, *_summed_columns(G))
+                .where(G.c.segment_id.in_(segments),
+                       period_condition(G, spans, dialect, few_keys=isinstance(segments, list)
+                                        and len(segments) <= FEW_SEGMENTS))
+                .group_by(G.c.segment_id))
+
     scenic = [*_segment_conditions(view), S.c.near_spot_id.isnot(None)]
-    period = case((G.c.start >= holiday.start, literal("holiday")), else_=literal("normal")).label("period")
     # the scenic roads as a subquery, not as the list of their ids: PostgreSQL would look every id up
     # in each piece's run of the key (an index descent per id and piece, seconds at a city), where it
     # reads the pieces whole and keeps the scenic roads' rows
-    sums = read(select(G.c.segment_id, period, *_summed_columns(G))
-                .where(G.c.segment_id.in_(select(S.c.id).where(*scenic)), period_condition(G, spans, dialect_name()))
-                .group_by(G.c.segment_id, period))
-    if sums.empty or "holiday" not in set(sums["period"]):
-        return pd.DataFrame()
-    finished = _finish_weighted(sums)
+    on_holiday = sums(pieces(holiday.start, holiday_end), select(S.c.id).where(*scenic))
+    if limit is not None:
+        held = on_holiday.cte("on_holiday")
+        on_holiday = leading_rows(held, case((held.c.volume > 0, held.c.s_congestion / held.c.volume),
+                                             else_=held.c.plain_congestion / held.c.readings), limit, 0.001)
+    held = _finish_weighted(read(on_holiday))
+    if held.empty:
+        return pd.DataFrame(columns=SCENIC_COLUMNS)
+    # the ordinary days of the roads held: every scenic road's, or those few listed by id
+    chosen = select(S.c.id).where(*scenic) if limit is None else [int(segment) for segment in held["segment_id"]]
+    ordinary = _finish_weighted(read(sums([piece for run in _ordinary_runs(normal_start, normal_end)
+                                           for piece in pieces(*run)], chosen)))
     # a few rows per scenic road: put together in Python, where pandas' merges would cost more
-    congestion = {(int(segment), period): float(value)
-                  for segment, period, value in zip(finished["segment_id"], finished["period"], finished["congestion"])}
+    normal = dict(zip(ordinary["segment_id"].astype(int), ordinary["congestion"]))
+    congestion = dict(zip(held["segment_id"].astype(int), held["congestion"]))
     spot_name = ScenicSpot.name_en if view.lang == "en" else ScenicSpot.name
     roads = fetch(select(S.c.id, S.c.name, spot_name, S.c.adcode)
-                  .select_from(S.outerjoin(ScenicSpot, ScenicSpot.id == S.c.near_spot_id)).where(*scenic)
-                  .order_by(S.c.id))
-    rows = [{"segment_id": segment, "name": name, "spot": spot, "adcode": adcode,
-             "holiday": congestion[(segment, "holiday")], "normal": congestion.get((segment, "normal"), float("nan"))}
-            for segment, name, spot, adcode in roads if (segment, "holiday") in congestion]
+                  .select_from(S.outerjoin(ScenicSpot, ScenicSpot.id == S.c.near_spot_id))
+                  .where(*scenic, *([] if limit is None else [S.c.id.in_(list(congestion))])).order_by(S.c.id))
+    rows = [{"segment_id": segment, "name": name, "spot": spot, "adcode": adcode, "holiday": float(congestion[segment]),
+             "normal": float(normal.get(segment, float("nan")))}
+            for segment, name, spot, adcode in roads if segment in congestion]
     frame = pd.DataFrame(rows)
     holiday_values, normal_values = frame["holiday"].to_numpy(), frame["normal"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -520,9 +552,30 @@ def parking_now(view: ViewState) -> pd.DataFrame:
     latest = _latest_parking_reading(view)
     if latest is None:
         return pd.DataFrame(columns=LOT_COLUMNS)
-    rows = fetch(_lots_at(view, latest, L.c.id, L.c.name, L.c.adcode, L.c.spaces, P.c.occupied, L.c.lat, L.c.lon))
+    return _lots_frame(fetch(_lots_at(view, latest, *LOT_READ)), latest, view.lang)
+
+
+@cached
+@on_one_connection
+def fullest_lots(view: ViewState, limit: int = 10) -> pd.DataFrame:
+    """The `limit` fullest lots with spaces at the latest quarter hour: the first rows of
+    `parking_now`, picked in SQL (a city has thousands of lots): those that rounding occupancy to
+    one decimal can put among the first (`leading_rows`)."""
+    latest = _latest_parking_reading(view)
+    if latest is None:
+        return pd.DataFrame(columns=LOT_COLUMNS)
+    now = _lots_at(view, latest, *LOT_READ).where(L.c.spaces > 0).cte("lots_now")
+    occupancy = cast(now.c.occupied, Float) * indicator(OCCUPANCY).factor / now.c.spaces
+    return _lots_frame(fetch(leading_rows(now, occupancy, limit, 0.1)), latest, view.lang).head(limit)
+
+
+LOT_READ = (L.c.id, L.c.name, L.c.adcode, L.c.spaces, P.c.occupied, L.c.lat, L.c.lon)
+
+
+def _lots_frame(rows: list[tuple], latest: datetime, lang: str) -> pd.DataFrame:
+    """Rows of LOT_READ at the quarter hour `latest` as the frame of `parking_now`, the fullest first."""
     # a row per lot: put together in Python, where pandas' merges would cost more
-    ind, names = indicator(OCCUPANCY), region_names(view.lang)
+    ind, names = indicator(OCCUPANCY), region_names(lang)
     spaces = np.array([row[3] for row in rows], dtype=float)
     occupancy = np.round(ind.factor * np.array([row[4] for row in rows], dtype=float) / spaces, 1)
     records = [{"lot_id": lot, "name": name, "adcode": adcode, "county": names.get(adcode), "spaces": room,

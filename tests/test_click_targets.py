@@ -1,0 +1,77 @@
+"""Where a click leads, worked out before anyone clicks: every mark's URL is the URL of the view the
+click makes — toggling a filter on or off, a keyed map point's dimension, a drill — whether worked
+out whole or from the one URL per dimension that thousands of map points share."""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from core.viewstate import FILTER_DIMENSIONS, ViewState
+
+VIEW = ViewState(page="/tourism", region="341003", start=date(2026, 11, 1), end=date(2026, 11, 24), scope="341000")
+
+
+@pytest.fixture(autouse=True)
+def cockpits(demo_env):
+    import app  # noqa: F401  registers the pages and their panels
+
+
+def whole_href(view: ViewState, dimension: str, value: str) -> str:
+    from callbacks.clicks import view_href
+
+    return view_href(view.toggle_filter(dimension, value))
+
+
+@pytest.mark.parametrize("view", [VIEW, VIEW.set_filter("spot", ("3", "12")),
+                                  VIEW.set_filter("origin", ("浙江", "上海")).set_filter("spot", ("5",)),
+                                  VIEW.with_region("341000").set_filter("age", ("60+",))])
+def test_a_filter_click_leads_to_the_view_with_the_value_toggled(view):
+    from callbacks.clicks import click_targets
+    from core.panels import CrossFilter
+
+    for dimension, values in (("spot", ["1", "3", "12", "40", "5"]), ("origin", ["浙江", "江苏", "上海", "a b"]),
+                              ("age", ["60+", "18-24", "25-34"])):
+        targets = click_targets(view, CrossFilter(dimension), values)
+        for value in values:
+            clean = FILTER_DIMENSIONS[dimension].clean(value)
+            if clean is None:  # not a value of the dimension (a space): no link
+                assert value not in targets
+                continue
+            assert targets[value] == whole_href(view, dimension, clean), (dimension, value)
+            chosen = parse_qs(urlparse(targets[value]).query).get(dimension, [""])[0].split(",")
+            # on when it was off, off when it was on
+            assert (clean in chosen) != (clean in view.filter_values(dimension))
+
+
+def test_a_keyed_map_point_toggles_its_own_dimension():
+    from callbacks.clicks import click_targets
+    from core.panels import KeyedFilter
+
+    view = VIEW.with_page("/traffic").set_filter("segment", ("7",))
+    keys = ["segment-7", "segment-8", "lot-2", "lot-x", "spot-3", "segment-", "nonsense"]
+    targets = click_targets(view, KeyedFilter(("segment", "lot")), keys)
+    assert set(targets) == {"segment-7", "segment-8", "lot-2"}  # forged or foreign keys lead nowhere
+    assert targets["segment-7"] == whole_href(view, "segment", "7")
+    assert "segment" not in parse_qs(urlparse(targets["segment-7"]).query)  # the chosen one comes off
+    assert parse_qs(urlparse(targets["segment-8"]).query)["segment"] == ["7,8"]
+    assert parse_qs(urlparse(targets["lot-2"]).query)["lot"] == ["2"]
+    assert parse_qs(urlparse(targets["lot-2"]).query)["segment"] == ["7"]
+
+
+def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_stand_out(demo_env):
+    from flask import Flask
+
+    from callbacks.panels import _map
+    from core.panels import PANELS
+
+    view = VIEW.with_page("/traffic").with_region("341021").with_range(date(2026, 11, 18), date(2026, 11, 24))
+    with Flask(__name__).test_request_context("/"):
+        filled = _map(PANELS["traffic.map"], view)
+        keys = [feature["properties"]["key"] for feature in filled.content["points"]["features"]]
+        segment = next(key for key in keys if key.startswith("segment-"))
+        chosen = _map(PANELS["traffic.map"], view.set_filter("segment", (segment.split("-")[1],)))
+    assert {key.split("-")[0] for key in keys} == {"segment", "lot"}
+    assert set(filled.targets["points"]) == set(keys)
+    assert chosen.content["points_hideout"]["selected"] == [segment]
