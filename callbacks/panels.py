@@ -8,9 +8,12 @@ no update (its fingerprint is unchanged).
 """
 from __future__ import annotations
 
+import collections
+import contextvars
 import hashlib
 import logging
 import pickle
+import threading
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -28,7 +31,7 @@ from core.i18n import t
 from core.panels import PAGE_PANELS, PANELS, CrossFilter, Drill, Panel
 from core.viewstate import ViewState, narrow
 from data.cache import cached
-from data.queries.common import shared_connection
+from data.queries.common import own_connection
 
 log = logging.getLogger("cockpit.panels")
 
@@ -103,7 +106,11 @@ def _html(panel: Panel, view: ViewState) -> Filled:
     return Filled(panel.render(frame, view, panel), fingerprint(frame, view), None)
 
 
-def _map(panel: Panel, view: ViewState) -> Filled:
+@cached
+def map_content(panel_id: str, view: ViewState) -> Filled:
+    """A map panel's regions and points, their fingerprint and where clicks on them lead, memoized
+    like a figure (a county's map has thousands of points, each with its URL)."""
+    panel = PANELS[panel_id]
     props = map_props(panel, view)
     # a region drills into it; a point does what the map declares
     targets = {"regions": click_targets(view, Drill(), props["hideout"]["values"]),
@@ -112,6 +119,10 @@ def _map(panel: Panel, view: ViewState) -> Filled:
     # The fingerprint leads with the bounds, so the next fill can tell whether the map must move.
     bounds = hashlib.blake2b(pickle.dumps(props["viewport"]["bounds"]), digest_size=4).hexdigest()
     return Filled(props, f"{bounds}:{hashlib.blake2b(pickle.dumps(props), digest_size=12).hexdigest()}", targets)
+
+
+def _map(panel: Panel, view: ViewState) -> Filled:
+    return map_content(panel.id, view)
 
 
 def _same_place(filled: Filled, old_hash: str | None) -> Filled:
@@ -153,22 +164,43 @@ def fill(requested: list[tuple[str, dict, str | None]], view: ViewState, refresh
             panels.append(panel_for(ident, view))
         except PreventUpdate:
             panels.append(None)
-    # One after the other: filling them in threads was measured slower (building figures holds
-    # the GIL, and on a 2-core server the other core serves another request). The reads of every
-    # panel share one connection, checked out at the first read the cache does not answer.
-    results = []
-    with shared_connection():
-        for (kind, _ident, old_hash), panel in zip(requested, panels):
-            if panel is None:
-                results.append(UNCHANGED)
-                continue
-            filled = _filled(kind, panel, view)
-            if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
-                filled = Filled(no_update, no_update, filled.targets)
-            elif kind == "map":
-                filled = _same_place(filled, old_hash)
-            results.append(filled)
+    # Two threads fill the panels, one from each end of the list: while one waits for the database
+    # (which works on the other core) the other builds figures (traffic at 100x: 175 → 145 ms p50).
+    # Each reads on a connection of its own, checked out at its first read the cache does not answer.
+    waiting = collections.deque(i for i, panel in enumerate(panels) if panel is not None)
+    taking = threading.Lock()
+    results = [UNCHANGED] * len(requested)
+
+    def work(from_the_end: bool) -> None:
+        with own_connection():
+            while True:
+                with taking:
+                    if not waiting:
+                        return
+                    index = waiting.pop() if from_the_end else waiting.popleft()
+                results[index] = _finished(requested[index], panels[index], view, refresh)
+
+    helper = None
+    if len(waiting) > 2:
+        # in a copy of this request's context: the same user, view and cache, its own connection
+        helper = threading.Thread(target=contextvars.copy_context().run, args=(work, True), daemon=True,
+                                  name="fill-helper")
+        helper.start()
+    work(False)
+    if helper is not None:
+        helper.join()
     return results
+
+
+def _finished(requested: tuple[str, dict, str | None], panel: Panel, view: ViewState, refresh: bool) -> Filled:
+    """A panel's content, or no update where it shows this content already."""
+    kind, _ident, old_hash = requested
+    filled = _filled(kind, panel, view)
+    if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
+        return Filled(no_update, no_update, filled.targets)
+    if kind == "map":
+        return _same_place(filled, old_hash)
+    return filled
 
 
 def _shells(node, found: dict) -> dict:

@@ -1,5 +1,6 @@
-"""The page's one fill request reads every panel on one database connection, and none when the
-cache answers everything (each checkout costs PostgreSQL a round trip)."""
+"""The page's one fill request reads every panel on at most two database connections (one per thread
+that fills panels), and none when the cache answers everything (each checkout costs PostgreSQL a
+round trip)."""
 from __future__ import annotations
 
 from datetime import date
@@ -40,13 +41,13 @@ def checkouts_while(url: str, action) -> tuple[int, object]:
 
 
 @pytest.mark.parametrize("page", COCKPITS)
-def test_a_page_fill_reads_on_one_connection(backend, page):
+def test_a_page_fill_reads_on_a_connection_per_thread(backend, page):
     from callbacks.panels import fill
     from core.viewstate import ViewState
 
     view = ViewState(page=page, region="341003", start=date(2026, 1, 1), end=date(2026, 11, 25), scope="341000")
     checkouts, results = checkouts_while(backend, lambda: fill(requested(page), view, refresh=False))
-    assert checkouts == 1
+    assert 1 <= checkouts <= 2
     # every panel was filled (none failed on the shared connection): content and a fingerprint
     assert len(results) == len(requested(page))
     assert all(result.hash for result in results), [r for r in results if not r.hash]
@@ -73,7 +74,7 @@ def test_a_fill_the_cache_answers_checks_out_no_connection(backend, tmp_path, mo
         with server.app_context():
             first, _ = checkouts_while(backend, lambda: fill(graphs, view, refresh=False))
             again, results = checkouts_while(backend, lambda: fill(graphs, view, refresh=False))
-        assert first == 1 and again == 0
+        assert 1 <= first <= 2 and again == 0
         assert all(result.hash for result in results)
     finally:
         cache_module._configured = False
@@ -101,3 +102,17 @@ def test_a_map_moves_on_a_drill_and_stays_put_on_a_cross_filter(demo_env):
 
     (elsewhere,) = fill([("map", ident, filtered.hash)], county.with_region("341021"), refresh=False)
     assert elsewhere.content["viewport"]["bounds"] == region_tree().bounds("341021")
+
+
+@pytest.mark.parametrize("page", COCKPITS)
+def test_two_threads_fill_each_panel_as_it_is_filled_alone(demo_env, page):
+    """The page's panels filled by two threads at once show what each shows filled on its own (a
+    single panel is filled without the helper thread)."""
+    from callbacks.panels import fill
+    from core.viewstate import ViewState
+
+    view = ViewState(page=page, region="341021", start=date(2026, 11, 1), end=date(2026, 11, 25), scope="341000")
+    together = fill(requested(page), view, refresh=False)
+    alone = [fill([item], view, refresh=False)[0] for item in requested(page)]
+    assert [filled.hash for filled in together] == [filled.hash for filled in alone]
+    assert all(filled.hash for filled in together)

@@ -58,6 +58,18 @@ def shared_connection(url: str | None = None):
             shared.conn.close()
 
 
+@contextmanager
+def own_connection(url: str | None = None):
+    """Make the reads inside share a connection of their own, not that of a block around them: for
+    work run in another thread beside that block (one connection is never used by two threads)."""
+    token = _shared.set(None)
+    try:
+        with shared_connection(url):
+            yield
+    finally:
+        _shared.reset(token)
+
+
 def on_one_connection(fn):
     """Run a query function that makes several reads on one connection (`shared_connection`)."""
     @functools.wraps(fn)
