@@ -235,12 +235,14 @@ def map_points(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Institutions: sized by beds, coloured by occupancy level; the key is the tier, so a click
     filters the tier and the map rings every institution of the chosen tiers (dimming the rest)."""
     rows = []
-    for row in frame.itertuples():
-        occupancy = "—" if _missing(row.occupancy) else f"{row.occupancy:.0f}%"
+    # column by column: a county has thousands of institutions at production scale
+    for tier, name, tier_name, lat, lon, level, beds, share in zip(*(frame[column].tolist() for column in (
+            "tier", "name", "tier_name", "lat", "lon", "level", "beds", "occupancy"))):
+        occupancy = "—" if _missing(share) else f"{share:.0f}%"
         rows.append({
-            "key": row.tier, "name": row.name, "lat": row.lat, "lon": row.lon, "level": int(row.level),
-            "radius": 4 + math.sqrt(max(int(row.beds), 0)) / 2,
-            "label": pick(lang, f"{row.name}（{row.tier_name}）· 床位 {row.beds} · 入住 {occupancy}",
-                          f"{row.name} ({row.tier_name}) · {row.beds} beds · {occupancy} occupied"),
+            "key": tier, "name": name, "lat": lat, "lon": lon, "level": int(level),
+            "radius": 4 + math.sqrt(max(int(beds), 0)) / 2,
+            "label": pick(lang, f"{name}（{tier_name}）· 床位 {beds} · 入住 {occupancy}",
+                          f"{name} ({tier_name}) · {beds} beds · {occupancy} occupied"),
         })
     return pd.DataFrame(rows, columns=["key", "name", "lat", "lon", "level", "radius", "label"])
