@@ -6,6 +6,8 @@ trace carries the value a click means in `customdata`, and items not selected ar
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -234,16 +236,24 @@ def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, targe
 
 def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, x_order=None, y_order=None, zmin=None, zmax=None,
             colourscale="RdYlGn_r", decimals: int = 1, customdata: str | None = None) -> go.Figure:
-    table = frame.pivot_table(index=y, columns=x, values=z, aggfunc="mean")
-    if x_order is not None:
-        table = table.reindex(columns=[c for c in x_order if c in table.columns])
-    if y_order is not None:
-        table = table.reindex([r for r in y_order if r in table.index])
+    # the mean of each (y, x) cell, as pandas' pivot_table gives it, put together in Python: a few
+    # hundred cells, where pivot_table costs several milliseconds
+    sums: dict[tuple, list[float]] = {}
+    for row_key, column_key, value in zip(frame[y].tolist(), frame[x].tolist(), frame[z].tolist()):
+        if value is not None and not pd.isna(value):
+            cell = sums.setdefault((row_key, column_key), [0.0, 0])
+            cell[0] += value
+            cell[1] += 1
+    present_rows = {row_key for row_key, _ in sums}
+    present_columns = {column_key for _, column_key in sums}
+    columns = [c for c in x_order if c in present_columns] if x_order is not None else sorted(present_columns)
+    rows = [r for r in y_order if r in present_rows] if y_order is not None else sorted(present_rows)
+    values = [[sums[(r, c)][0] / sums[(r, c)][1] if (r, c) in sums else math.nan for c in columns] for r in rows]
     fig = go.Figure(go.Heatmap(
-        z=table.values, x=list(table.columns), y=list(table.index), colorscale=colourscale, zmin=zmin, zmax=zmax,
-        text=[[("" if pd.isna(v) else f"{v:.{decimals}f}") for v in row] for row in table.values],
+        z=values, x=columns, y=rows, colorscale=colourscale, zmin=zmin, zmax=zmax,
+        text=[[("" if math.isnan(v) else f"{v:.{decimals}f}") for v in row] for row in values],
         texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>", showscale=False,
-        customdata=[[str(r)] * len(table.columns) for r in table.index] if customdata else None,
+        customdata=[[str(r)] * len(columns) for r in rows] if customdata else None,
     ))
     base_layout(fig)
     fig.update_xaxes(type="category", side="top")
