@@ -317,20 +317,28 @@ def segment_ranking(view: ViewState) -> pd.DataFrame:
     """Each segment's congestion and speed over the range, at the chosen weekdays and hours
     (filters: weekday, hour), the most congested first. Whole days come from summary_road_segment;
     chosen weekdays or hours from the readings."""
-    return _ranked(read(_segment_sums(view)), view)
+    return _ranked(read(_named(_segment_sums(view).subquery("segment_sums"))), view)
 
 
 def _segment_sums(view: ViewState):
-    """Each segment of the view with its `road_sums` over the range (at the chosen weekdays and hours)."""
-    roads = [S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode]
+    """Each segment of the view (segment_id) with its `road_sums` over the range (at the chosen
+    weekdays and hours). Grouped by the segment alone: its name, road and county are joined to the
+    rows kept (`_named`), as grouping by them too costs more than the sums (a city: 35 → 15 ms)."""
+    chosen = select(S.c.id).where(*_segment_conditions(view))
     if view.filter_values("weekday") or view.filter_values("hour"):
-        statement = (select(*roads, *road_sums(R)).select_from(R.join(S, S.c.id == R.c.segment_id))
-                     .where(*_segment_conditions(view), *_time_conditions(R.c.ts, view.start, view.end, view)))
-    else:
-        statement = (select(*roads, *_summed_columns(G)).select_from(G.join(S, S.c.id == G.c.segment_id))
-                     .where(*_segment_conditions(view),
-                            period_condition(G, pieces(view.start, view.end), dialect_name())))
-    return statement.group_by(*roads)
+        return (select(R.c.segment_id, *road_sums(R))
+                .where(R.c.segment_id.in_(chosen), *_time_conditions(R.c.ts, view.start, view.end, view))
+                .group_by(R.c.segment_id))
+    return (select(G.c.segment_id, *_summed_columns(G))
+            .where(G.c.segment_id.in_(chosen), period_condition(G, pieces(view.start, view.end), dialect_name()))
+            .group_by(G.c.segment_id))
+
+
+def _named(sums):
+    """The rows of `sums` (a subquery of segment_id and the sums) with their segments' name, road,
+    kind and county."""
+    return (select(S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode, *[sums.c[name] for name in SUMS])
+            .select_from(sums.join(S, S.c.id == sums.c.segment_id)))
 
 
 def _ranked(frame: pd.DataFrame, view: ViewState) -> pd.DataFrame:
@@ -349,7 +357,8 @@ def most_congested_segments(view: ViewState, limit: int = 12) -> pd.DataFrame:
     sums = _segment_sums(view).cte("segment_sums")
     congestion = case((sums.c.volume > 0, sums.c.s_congestion / sums.c.volume),
                       else_=sums.c.plain_congestion / sums.c.readings)
-    return _ranked(read(leading_rows(sums, congestion, limit, 0.001)), view).head(limit)
+    picked = leading_rows(sums, congestion, limit, 0.001).subquery("picked")
+    return _ranked(read(_named(picked)), view).head(limit)
 
 
 @cached
