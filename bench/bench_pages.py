@@ -225,6 +225,8 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=["/"])
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--rounds", type=int, default=15,
+                        help="server-side fills timed per page, over the city and two counties in turn")
     parser.add_argument("--cold", action="store_true", help="no background warming of the first views")
     parser.add_argument("--database-url", help="the data of --scale in this database (e.g. the 100x PostgreSQL "
                                                "one of bench_queries.py) instead of the scale's SQLite file")
@@ -249,9 +251,9 @@ def main() -> None:
                 print(f"click → updated  p50 {ms(timings['click'][0])}  p95 {ms(timings['click'][1])}"
                       f"  ({timings['clicks']} clicks)")
             print(f"{'panel':32} {'uncached p50':>13} {'p95':>10} {'cached p50':>11} {'p95':>10} {'figure':>9}")
-            for pid, (u50, u95), (c50, c95), size in server_timings(path):
+            for pid, (u50, u95), (c50, c95), size in server_timings(path, args.rounds):
                 print(f"{pid:32} {ms(u50)} {ms(u95)} {ms(c50)} {ms(c95)} {size / 1024:7.1f}KB")
-            (u50, u95), (c50, c95) = page_fill_timings(path)
+            (u50, u95), (c50, c95) = page_fill_timings(path, args.rounds)
             print(f"{'the whole page (one fill)':32} {ms(u50)} {ms(u95)} {ms(c50)} {ms(c95)}")
     finally:
         if served:
