@@ -457,9 +457,12 @@ class SummaryRoadHour(Base):
 
 
 class SummaryRoadSegment(Base):
-    """Road readings of one segment per period: the same sums as summary_road_hour."""
+    """Road readings of one segment per period: the same sums as summary_road_hour. Keyed first by
+    the segment's county, so that a county's segments (or a city's, county by county) are one range
+    of the key each, with no join to road_segment to find them."""
 
     __tablename__ = "summary_road_segment"
+    adcode: Mapped[str] = mapped_column(ADCODE, primary_key=True)
     period: Mapped[str] = mapped_column(String(5), primary_key=True)
     start: Mapped[date] = mapped_column(Date, primary_key=True)
     segment_id: Mapped[int] = mapped_column(Integer, primary_key=True)

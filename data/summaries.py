@@ -9,7 +9,7 @@ the raw rows (summary_incident_status from summary_incident's):
   summary_region_period    indicator × region × period   region_daily's sums (KPIs, rankings, the map
                                                      over any range, by the catalogue's time_agg rule)
   summary_road_hour        region × hour stamp       road readings (traffic profiles by hour, weekday)
-  summary_road_segment     segment × period          road readings (rankings, chosen segments, holidays)
+  summary_road_segment     county × segment × period road readings (rankings, chosen segments, holidays)
   summary_parking_quarter  region × quarter hour     parking readings (occupancy by hour)
   summary_incident         region × period × theme, type, source, severity, status, overdue
   summary_incident_status  region × period × theme, status, overdue (the same, several times smaller)
@@ -375,9 +375,11 @@ def _build_road_hour(build: Build, first: date, last: date) -> None:
 def _build_road_segment(build: Build, first: date, last: date) -> None:
     day = day_of(R.c.ts, build.dialect)
     low, high = _day_bounds(first, last)
-    statement = (select(literal("day", String).label("period"), day.label("start"), R.c.segment_id, *road_sums(R))
-                 .where(R.c.ts >= low, R.c.ts < high)
-                 .group_by(day, R.c.segment_id))
+    statement = (select(S.c.adcode, literal("day", String).label("period"), day.label("start"), R.c.segment_id,
+                        *road_sums(R))
+                 .select_from(R.join(S, S.c.id == R.c.segment_id))
+                 .where(R.c.ts >= low, R.c.ts < high, S.c.adcode.in_(build.counties()))
+                 .group_by(day, S.c.adcode, R.c.segment_id))
     _insert(build.conn, SummaryRoadSegment.__table__, statement)
 
 
@@ -611,7 +613,8 @@ SUMMARIES: dict[str, Summary] = {s.name: s for s in (
     Summary(SummaryRegionPeriod, ("region_daily",), _build_region_period, ("indicator", "adcode"), REGION_SUMS,
             maxes=("m_value",)),
     Summary(SummaryRoadHour, ("road_hourly", "road_segment"), _build_road_hour, periodic=False, by_region=True),
-    Summary(SummaryRoadSegment, ("road_hourly",), _build_road_segment, ("segment_id",), ROAD_SUMS),
+    Summary(SummaryRoadSegment, ("road_hourly", "road_segment"), _build_road_segment, ("adcode", "segment_id"),
+            ROAD_SUMS, by_region=True),
     Summary(SummaryParkingQuarter, ("parking_quarter", "parking_lot"), _build_parking_quarter, periodic=False,
             by_region=True),
     Summary(SummaryIncident, ("incident", "incident_type"), _build_incident, ("adcode", *INCIDENT_KEYS),

@@ -474,7 +474,7 @@ def test_postgres_holds_the_same_rows_as_sqlite(postgres_url, sqlite_url):
     # the summaries, built and refreshed by each database's own SQL: the same rows, sums equal but for
     # the last bits of floating-point additions made in another order (and SQLite's minutes between
     # two times, through Julian days, are good to a few millionths of a minute)
-    for table, order in (("summary_road_hour", "adcode, ts"), ("summary_road_segment", "period, start, segment_id"),
+    for table, order in (("summary_road_hour", "adcode, ts"), ("summary_road_segment", "adcode, period, start, segment_id"),
                          ("summary_incident", "adcode, period, start, theme, type_code, source, severity, status, "
                                               "overdue"),
                          ("summary_incident_status", "adcode, period, start, theme, status, overdue"),

@@ -342,7 +342,7 @@ def test_rebuilding_gives_the_rows_the_generator_wrote(small_url):
     assert list(rebuilt) == ["summary_road_hour", "summary_road_segment", "summary_incident", "summary_incident_status"]
     assert rebuilt == {name: written[name] for name in rebuilt}
     assert summaries_of("incident") == ["summary_incident", "summary_incident_status", "summary_incident_cell"]
-    assert summaries_of("road_segment") == ["summary_road_hour"]
+    assert summaries_of("road_segment") == ["summary_road_hour", "summary_road_segment"]
     assert summaries_of("parking_lot") == ["summary_parking_quarter"]
     assert summaries_of("spot_hourly") == ["summary_spot_day"]
     assert summaries_of("visitor_origin_daily") == ["summary_visitor_origin"]

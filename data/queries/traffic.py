@@ -190,14 +190,18 @@ def _segments_at(view: ViewState, latest: datetime):
 
 def _segments_frame(rows: list[tuple], latest: datetime, lang: str) -> pd.DataFrame:
     """Rows of `_segments_at` as the frame of `segments_now`, the most congested first."""
-    # a row per segment: put together in Python, where pandas' merges would cost more
+    if not rows:
+        return pd.DataFrame(columns=SEGMENT_COLUMNS)
+    # ordered and put together in Python, column by column (a county's hundreds of segments: pandas'
+    # own steps, or a frame from a dict per row, cost more than the query)
+    rows = sorted(rows, key=lambda row: (-row[5], row[0]))
+    segment, name, road, kind, adcode, congestion, speed, volume, lat, lon = (list(column) for column in zip(*rows))
     names, ind = region_names(lang), indicator(CONGESTION)
-    records = [{"segment_id": segment, "name": name, "road": road, "kind": kind, "adcode": adcode,
-                "county": names.get(adcode), "ts": latest, "congestion": congestion, "speed": speed, "volume": volume,
-                "level": ind.level_of(congestion), "lat": lat, "lon": lon}
-               for segment, name, road, kind, adcode, congestion, speed, volume, lat, lon in rows]
-    records.sort(key=lambda record: (-record["congestion"], record["segment_id"]))
-    return pd.DataFrame(records, columns=SEGMENT_COLUMNS)
+    return pd.DataFrame({"segment_id": segment, "name": name, "road": road, "kind": kind, "adcode": adcode,
+                         "county": [names.get(code) for code in adcode], "ts": [latest] * len(rows),
+                         "congestion": congestion, "speed": speed, "volume": volume,
+                         "level": [ind.level_of(value) for value in congestion], "lat": lat, "lon": lon},
+                        columns=SEGMENT_COLUMNS)
 
 
 @cached
@@ -245,13 +249,20 @@ def _sums_frame(rows: list[tuple], keys: list[str]) -> pd.DataFrame:
                          **{name: np.array(values, dtype=float) for name, values in zip(SUMS, columns[len(keys):])}})
 
 
-def _segment_buckets(ids: list[int], start: date, end: date, grain: str) -> pd.DataFrame:
+def _summary_rows(region: str) -> list:
+    """WHERE condition on summary_road_segment for the segments of the region: its counties, each a
+    range of the summary's key (no join to road_segment to find them)."""
+    return [G.c.adcode.in_(counties_under(region))]
+
+
+def _segment_buckets(ids: list[int], start: date, end: date, grain: str, region: str) -> pd.DataFrame:
     """These segments summed over [start, end] in the pieces of summary_road_segment that fit the
     buckets of `grain` (days; weeks and days; months, weeks and days), each piece with the first day
     of its bucket as `ts` (for `_bucket_labels`)."""
     rows = fetch(select(G.c.period, G.c.start, *_summed_columns(G))
-                 .where(G.c.segment_id.in_(ids), period_condition(G, pieces(start, end, grain), dialect_name(),
-                                                                  few_keys=len(ids) <= FEW_SEGMENTS))
+                 .where(*_summary_rows(region), G.c.segment_id.in_(ids),
+                        period_condition(G, pieces(start, end, grain), dialect_name(),
+                                         few_keys=len(ids) <= FEW_SEGMENTS))
                  .group_by(G.c.period, G.c.start))
     frame = _sums_frame([(bucket_of(period, pd.Timestamp(first).date(), grain), *sums)
                          for period, first, *sums in rows], ["ts"])
@@ -329,16 +340,19 @@ def _segment_sums(view: ViewState):
         return (select(R.c.segment_id, *road_sums(R))
                 .where(R.c.segment_id.in_(chosen), *_time_conditions(R.c.ts, view.start, view.end, view))
                 .group_by(R.c.segment_id))
+    wanted = _ints(view.filter_values("segment"))
     return (select(G.c.segment_id, *_summed_columns(G))
-            .where(G.c.segment_id.in_(chosen), period_condition(G, pieces(view.start, view.end), dialect_name()))
+            .where(*_summary_rows(view.region), *([G.c.segment_id.in_(wanted)] if wanted else []),
+                   period_condition(G, pieces(view.start, view.end), dialect_name(),
+                                    few_keys=0 < len(wanted) <= FEW_SEGMENTS))
             .group_by(G.c.segment_id))
 
 
 def _named(sums):
     """The rows of `sums` (a subquery of segment_id and the sums) with their segments' name, road,
     kind and county."""
-    return (select(S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode, *[sums.c[name] for name in SUMS])
-            .select_from(sums.join(S, S.c.id == sums.c.segment_id)))
+    return (select(S.c.id.label("segment_id"), S.c.name, S.c.road, S.c.kind, S.c.adcode,
+                   *[sums.c[name] for name in SUMS]).select_from(sums.join(S, S.c.id == sums.c.segment_id)))
 
 
 def _ranked(frame: pd.DataFrame, view: ViewState) -> pd.DataFrame:
@@ -387,7 +401,7 @@ def congestion_trend(view: ViewState) -> pd.DataFrame:
             frame = _region_hours(view, ["day"], start, end)
             frame = frame.assign(ts=pd.to_datetime(frame["day"])).drop(columns="day")
         elif not at_hours:
-            frame = _segment_buckets(ids, start, end, grain)
+            frame = _segment_buckets(ids, start, end, grain, view.region)
         else:
             frame = _hours_of(view, start, end, ids)
         if frame.empty:
@@ -463,7 +477,7 @@ def _scenic_roads(view: ViewState, limit: int | None) -> pd.DataFrame:
     def sums(spans: list, segments):
         """Each of these segments (a subquery, or a list) summed over these pieces of summary_road_segment."""
         return (select(G.c.segment_id, *_summed_columns(G))
-                .where(G.c.segment_id.in_(segments),
+                .where(*_summary_rows(view.region), G.c.segment_id.in_(segments),
                        period_condition(G, spans, dialect, few_keys=isinstance(segments, list)
                                         and len(segments) <= FEW_SEGMENTS))
                 .group_by(G.c.segment_id))
@@ -583,16 +597,21 @@ LOT_READ = (L.c.id, L.c.name, L.c.adcode, L.c.spaces, P.c.occupied, L.c.lat, L.c
 
 def _lots_frame(rows: list[tuple], latest: datetime, lang: str) -> pd.DataFrame:
     """Rows of LOT_READ at the quarter hour `latest` as the frame of `parking_now`, the fullest first."""
-    # a row per lot: put together in Python, where pandas' merges would cost more
+    if not rows:
+        return pd.DataFrame(columns=LOT_COLUMNS)
+    # put together in Python, column by column (a county's hundreds of lots: pandas' merges, or a
+    # frame from a dict per row, cost more than the query)
     ind, names = indicator(OCCUPANCY), region_names(lang)
-    spaces = np.array([row[3] for row in rows], dtype=float)
-    occupancy = np.round(ind.factor * np.array([row[4] for row in rows], dtype=float) / spaces, 1)
-    records = [{"lot_id": lot, "name": name, "adcode": adcode, "county": names.get(adcode), "spaces": room,
-                "occupied": occupied, "free": max(room - occupied, 0), "occupancy": float(share),
-                "level": ind.level_of(float(share)), "ts": latest, "lat": lat, "lon": lon}
-               for (lot, name, adcode, room, occupied, lat, lon), share in zip(rows, occupancy)]
-    records.sort(key=lambda record: (-record["occupancy"], record["lot_id"]))
-    return pd.DataFrame(records, columns=LOT_COLUMNS)
+    lot, name, adcode, spaces, occupied, lat, lon = (np.array(column, dtype=object) for column in zip(*rows))
+    share = np.round(ind.factor * occupied.astype(float) / spaces.astype(float), 1)
+    order = np.lexsort((lot.astype(np.int64), -share))  # the fullest first (np.lexsort: the last key first)
+    share = share[order].tolist()
+    room, taken = spaces[order].tolist(), occupied[order].tolist()
+    return pd.DataFrame({"lot_id": lot[order].tolist(), "name": name[order].tolist(), "adcode": adcode[order].tolist(),
+                         "county": [names.get(code) for code in adcode[order].tolist()], "spaces": room,
+                         "occupied": taken, "free": [max(r - t, 0) for r, t in zip(room, taken)], "occupancy": share,
+                         "level": [ind.level_of(value) for value in share], "ts": [latest] * len(rows),
+                         "lat": lat[order].tolist(), "lon": lon[order].tolist()}, columns=LOT_COLUMNS)
 
 
 @on_one_connection
