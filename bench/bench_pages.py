@@ -20,7 +20,7 @@ import argparse
 import time
 from datetime import date
 
-from common import BENCH_END, bench_database, ms, percentiles
+from common import BENCH_END, bench_database, cpu_check, ms, percentiles
 
 # Fully drawn: Dash has no callback pending, every graph shows its figure (data, or the "no data"
 # note), every HTML panel has content and every map its regions. Checked on every animation frame
@@ -242,6 +242,7 @@ def main() -> None:
                                          "COCKPIT_PREWARM_SECONDS": "0" if args.cold else "60"})
         if not args.cold:
             wait_warmed(served)
+    print(f"CPU check: 10^7 Python additions in {cpu_check():.2f} s (figures scale with it)")
     try:
         for path in args.pages:
             print(f"\n== {path} (scale {args.scale:g})")

@@ -15,6 +15,20 @@ BENCH_VAR = ROOT / "var" / "bench"
 BENCH_END = date(2026, 11, 25)
 
 
+def cpu_check() -> float:
+    """Seconds this machine takes for ten million Python additions, best of three. Shared virtual
+    machines change speed from hour to hour (the same code measured twice as slow); figures taken
+    at different times compare only alongside this."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(10_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def bench_database(scale: float, url: str | None = None, days: int | None = None) -> tuple[str, Path]:
     """An SQLite file (or the given URL) holding demo data at `scale`, generated once and reused."""
     from sqlalchemy import text
