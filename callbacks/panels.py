@@ -164,9 +164,12 @@ def fill(requested: list[tuple[str, dict, str | None]], view: ViewState, refresh
             panels.append(panel_for(ident, view))
         except PreventUpdate:
             panels.append(None)
-    # Two threads fill the panels, one from each end of the list: while one waits for the database
-    # (which works on the other core) the other builds figures (traffic at 100x: 175 → 145 ms p50).
-    # Each reads on a connection of its own, checked out at its first read the cache does not answer.
+    # When no other fill is running in this process, two threads fill the panels, one from each end
+    # of the list: while one waits for the database (which works on the other core) the other builds
+    # figures (traffic at 100x: 175 → 145 ms p50). Under load the other requests keep the cores busy
+    # and a second thread would only contend for them (officers' p95 measured 910 → 1,540 ms), so a
+    # fill beside another is filled by one thread. Each thread reads on a connection of its own,
+    # checked out at its first read the cache does not answer.
     waiting = collections.deque(i for i, panel in enumerate(panels) if panel is not None)
     taking = threading.Lock()
     results = [UNCHANGED] * len(requested)
@@ -180,16 +183,29 @@ def fill(requested: list[tuple[str, dict, str | None]], view: ViewState, refresh
                     index = waiting.pop() if from_the_end else waiting.popleft()
                 results[index] = _finished(requested[index], panels[index], view, refresh)
 
-    helper = None
-    if len(waiting) > 2:
-        # in a copy of this request's context: the same user, view and cache, its own connection
-        helper = threading.Thread(target=contextvars.copy_context().run, args=(work, True), daemon=True,
-                                  name="fill-helper")
-        helper.start()
-    work(False)
-    if helper is not None:
-        helper.join()
+    global _fills_running
+    with _fills_lock:
+        _fills_running += 1
+        alone = _fills_running == 1
+    try:
+        helper = None
+        if alone and len(waiting) > 2:
+            # in a copy of this request's context: the same user, view and cache, its own connection
+            helper = threading.Thread(target=contextvars.copy_context().run, args=(work, True), daemon=True,
+                                      name="fill-helper")
+            helper.start()
+        work(False)
+        if helper is not None:
+            helper.join()
+    finally:
+        with _fills_lock:
+            _fills_running -= 1
     return results
+
+
+# fills running in this process (a fill beside another gets no helper thread)
+_fills_running = 0
+_fills_lock = threading.Lock()
 
 
 def _finished(requested: tuple[str, dict, str | None], panel: Panel, view: ViewState, refresh: bool) -> Filled:

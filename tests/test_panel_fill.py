@@ -116,3 +116,18 @@ def test_two_threads_fill_each_panel_as_it_is_filled_alone(demo_env, page):
     alone = [fill([item], view, refresh=False)[0] for item in requested(page)]
     assert [filled.hash for filled in together] == [filled.hash for filled in alone]
     assert all(filled.hash for filled in together)
+
+
+def test_a_fill_beside_another_is_filled_by_one_thread(backend, monkeypatch):
+    """Under load the cores are busy with other requests: a fill that starts while another is running
+    in the process gets no helper thread (one connection), and shows the same."""
+    from callbacks import panels
+    from core.viewstate import ViewState
+
+    view = ViewState(page="/traffic", region="341003", start=date(2026, 1, 1), end=date(2026, 11, 25), scope="341000")
+    alone = panels.fill(requested("/traffic"), view, refresh=False)
+    monkeypatch.setattr(panels, "_fills_running", 1)  # another fill is running
+    checkouts, beside = checkouts_while(backend, lambda: panels.fill(requested("/traffic"), view, refresh=False))
+    assert checkouts == 1
+    assert [filled.hash for filled in beside] == [filled.hash for filled in alone]
+    assert panels._fills_running == 1  # the fill counted itself in and out again
