@@ -40,8 +40,8 @@ def filter_toggle(behaviour, value: str) -> tuple[str, str] | None:
     no filter, or the value no value of its dimension."""
     if isinstance(behaviour, CrossFilter):
         dimension, raw = behaviour.dimension, value
-    elif isinstance(behaviour, KeyedFilter) and behaviour.split(value) is not None:
-        dimension, raw = behaviour.split(value)
+    elif isinstance(behaviour, KeyedFilter) and (keyed := behaviour.split(value)) is not None:
+        dimension, raw = keyed
     else:
         return None
     spec = FILTER_DIMENSIONS.get(dimension)

@@ -235,13 +235,7 @@ def runs_condition(table, spans: Iterable[tuple[str, date]]):
 
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive days as (first, last) runs."""
-    runs: list[list[date]] = []
-    for day in sorted(set(days)):
-        if runs and day == runs[-1][1] + timedelta(days=1):
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(first, last) for first, last in runs]
+    return [(first, last) for _, first, last in piece_runs(("day", day) for day in set(days))]
 
 
 def bucket_of(period: str, start: date, grain: str) -> date:

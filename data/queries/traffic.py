@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, case, cast, func, literal, select
+from sqlalchemy import Float, case, cast, func, select
 
 from core.viewstate import ViewState
 from data.cache import cached
@@ -87,6 +87,13 @@ def _finish_weighted(frame: pd.DataFrame) -> pd.DataFrame:
     columns.update(congestion=congestion, speed=np.round(speed, 1), volume=volume.astype("int64"),
                    level=[ind.level_of(v) for v in congestion])
     return pd.DataFrame(columns, index=frame.index)
+
+
+def _congestion_of(sums):
+    """In SQL, the congestion `_finish_weighted` makes of the sums of a subquery (unrounded): for
+    picking the first rows in the database."""
+    return case((sums.c.volume > 0, sums.c.s_congestion / sums.c.volume),
+                else_=sums.c.plain_congestion / sums.c.readings)
 
 
 def _sum_by(frame: pd.DataFrame, keys) -> pd.DataFrame:
@@ -369,9 +376,7 @@ def most_congested_segments(view: ViewState, limit: int = 12) -> pd.DataFrame:
     """The first `limit` rows of `segment_ranking`, picked in SQL (a city has thousands of segments):
     those that rounding congestion to three decimals can put among the first (`leading_rows`)."""
     sums = _segment_sums(view).cte("segment_sums")
-    congestion = case((sums.c.volume > 0, sums.c.s_congestion / sums.c.volume),
-                      else_=sums.c.plain_congestion / sums.c.readings)
-    picked = leading_rows(sums, congestion, limit, 0.001).subquery("picked")
+    picked = leading_rows(sums, _congestion_of(sums), limit, 0.001).subquery("picked")
     return _ranked(read(_named(picked)), view).head(limit)
 
 
@@ -489,8 +494,7 @@ def _scenic_roads(view: ViewState, limit: int | None) -> pd.DataFrame:
     on_holiday = sums(pieces(holiday.start, holiday_end), select(S.c.id).where(*scenic))
     if limit is not None:
         held = on_holiday.cte("on_holiday")
-        on_holiday = leading_rows(held, case((held.c.volume > 0, held.c.s_congestion / held.c.volume),
-                                             else_=held.c.plain_congestion / held.c.readings), limit, 0.001)
+        on_holiday = leading_rows(held, _congestion_of(held), limit, 0.001)
     held = _finish_weighted(read(on_holiday))
     if held.empty:
         return pd.DataFrame(columns=SCENIC_COLUMNS)
@@ -602,16 +606,17 @@ def _lots_frame(rows: list[tuple], latest: datetime, lang: str) -> pd.DataFrame:
     # put together in Python, column by column (a county's hundreds of lots: pandas' merges, or a
     # frame from a dict per row, cost more than the query)
     ind, names = indicator(OCCUPANCY), region_names(lang)
-    lot, name, adcode, spaces, occupied, lat, lon = (np.array(column, dtype=object) for column in zip(*rows))
+    columns = [np.array(column, dtype=object) for column in zip(*rows)]
+    lot, _, _, spaces, occupied, _, _ = columns
     share = np.round(ind.factor * occupied.astype(float) / spaces.astype(float), 1)
     order = np.lexsort((lot.astype(np.int64), -share))  # the fullest first (np.lexsort: the last key first)
+    lot, name, adcode, spaces, occupied, lat, lon = (column[order].tolist() for column in columns)
     share = share[order].tolist()
-    room, taken = spaces[order].tolist(), occupied[order].tolist()
-    return pd.DataFrame({"lot_id": lot[order].tolist(), "name": name[order].tolist(), "adcode": adcode[order].tolist(),
-                         "county": [names.get(code) for code in adcode[order].tolist()], "spaces": room,
-                         "occupied": taken, "free": [max(r - t, 0) for r, t in zip(room, taken)], "occupancy": share,
+    return pd.DataFrame({"lot_id": lot, "name": name, "adcode": adcode, "county": [names.get(code) for code in adcode],
+                         "spaces": spaces, "occupied": occupied,
+                         "free": [max(room - taken, 0) for room, taken in zip(spaces, occupied)], "occupancy": share,
                          "level": [ind.level_of(value) for value in share], "ts": [latest] * len(rows),
-                         "lat": lat[order].tolist(), "lon": lon[order].tolist()}, columns=LOT_COLUMNS)
+                         "lat": lat, "lon": lon}, columns=LOT_COLUMNS)
 
 
 @on_one_connection
