@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
-from components import figures
+from components import figures, plot
 from components.kpi import _number, change_badge, kpi_card
 from core.i18n import pick, t
 from data.catalogue import indicator
@@ -55,7 +54,7 @@ def kpi_strip(frame: pd.DataFrame, lang: str) -> html.Div:
 
 
 # -- population ---------------------------------------------------------------------------------
-def population_figure(frame: pd.DataFrame, lang: str, selected: str, *, compact: bool = False) -> go.Figure:
+def population_figure(frame: pd.DataFrame, lang: str, selected: str, *, compact: bool = False) -> plot.Figure:
     """Residents aged 60–79 and 80+ per region, stacked (a click drills); the ageing rate is written
     beside each bar (on the wall, where rows are thin, in the region's label), so the oldest regions
     read first (the frame comes sorted by it)."""
@@ -64,16 +63,16 @@ def population_figure(frame: pd.DataFrame, lang: str, selected: str, *, compact:
     opacity = figures.opacities(keys, {selected} if selected in set(keys) else set())
     rate_word = pick(lang, "老龄化率", "ageing")
     labels = [f"{n} {r:.1f}%" for n, r in zip(frame["name"], frame["ageing_rate"])] if compact else list(frame["name"])
-    fig = go.Figure()
+    fig = plot.Figure()
     for column, name, colour in (("aged_60_79", pick(lang, "60–79岁", "60–79"), figures.PALETTE[0]),
                                  ("aged_80", pick(lang, "80岁及以上", "80+"), figures.PALETTE[4])):
-        fig.add_trace(go.Bar(
+        fig.add_trace(plot.Bar(
             y=labels, x=frame[column], orientation="h", name=name, customdata=keys,
             marker={"color": colour, "opacity": opacity},
             hovertemplate="%{y} · " + name + " %{x:,}" + pick(lang, " 人", "") + "<extra></extra>",
         ))
     if not compact:
-        fig.add_trace(go.Scatter(
+        fig.add_trace(plot.Scatter(
             y=labels, x=frame["aged_60"], mode="text", customdata=keys, showlegend=False,
             text=[f"  {rate_word} {r:.1f}%" for r in frame["ageing_rate"]], textposition="middle right",
             hovertemplate="%{y} · 60+ %{x:,} (%{text})<extra></extra>", cliponaxis=False,
@@ -86,7 +85,7 @@ def population_figure(frame: pd.DataFrame, lang: str, selected: str, *, compact:
 
 
 # -- institutions -------------------------------------------------------------------------------
-def tiers_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, compact: bool = False) -> go.Figure:
+def tiers_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, compact: bool = False) -> plot.Figure:
     """The tiers of centres and the care homes: how many (bar), beds and occupancy, and coverage of
     the 60+ residents (in the text; on the wall only the count and coverage); a click filters the tier."""
     frame = frame.iloc[::-1]
@@ -103,7 +102,7 @@ def tiers_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, compact:
                                                           f"{row.occupancy:.0f}% occupied")]
         texts.append(count + pick(lang, f" · 床位 {row.beds:,}", f" · {row.beds:,} beds") + "<br>"
                      + " · ".join(second + ([covers] if covers else [])))
-    fig = go.Figure(go.Bar(
+    fig = plot.Figure(plot.Bar(
         y=frame["name"], x=frame["institutions"], orientation="h", customdata=keys, text=texts,
         textposition="outside", cliponaxis=False,
         marker={"color": figures.ACCENT, "opacity": figures.opacities(keys, selected)},
@@ -115,10 +114,10 @@ def tiers_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, compact:
     return fig
 
 
-def institutions_figure(frame: pd.DataFrame, lang: str, *, max_bars: int = 10) -> go.Figure:
+def institutions_figure(frame: pd.DataFrame, lang: str, *, max_bars: int = 10) -> plot.Figure:
     """The fullest institutions, coloured and ▲-marked by occupancy level; a click drills into the
     institution's county (where the map shows it)."""
-    frame = frame.dropna(subset=["occupancy"]).head(max_bars)
+    frame = figures.without_missing(frame, "occupancy").head(max_bars)
     frame = frame.assign(label=figures.distinct_labels(frame["name"], frame["county"]))
     fig = figures.ranking_bar(frame, label="label", value="occupancy", key="adcode", colour_by_level="level",
                               decimals=1, max_bars=max_bars)
@@ -133,7 +132,7 @@ def institutions_figure(frame: pd.DataFrame, lang: str, *, max_bars: int = 10) -
 
 
 # -- home care ----------------------------------------------------------------------------------
-def services_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.Figure:
+def services_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> plot.Figure:
     """Services by kind, the most used first; the text gives the change on last year (▲/▼)."""
     fig = figures.ranking_bar(frame, label="name", value="services", key="kind", selected=selected,
                               max_bars=len(frame))
@@ -156,26 +155,26 @@ def band_names(lang: str) -> dict[int, str]:
     return names
 
 
-def calls_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.Figure:
+def calls_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> plot.Figure:
     """Calls of each kind stacked by response-time band (green within the first threshold, then
     the level colours); a click filters the kind. The total and mean response are written beside."""
     kinds = list(dict.fromkeys(frame["kind"]))[::-1]
     names = dict(zip(frame["kind"], frame["name"]))
     labels = [names[k] for k in kinds]
-    fig = go.Figure()
+    fig = plot.Figure()
     bands = band_names(lang)
     for level, band in bands.items():
         part = frame[frame["level"] == level].set_index("kind")
         values = [int(part["calls"].get(k, 0)) for k in kinds]
         if not any(values):
             continue
-        fig.add_trace(go.Bar(
+        fig.add_trace(plot.Bar(
             y=labels, x=values, orientation="h", name=band, customdata=kinds,
             marker={"color": figures.LEVEL_COLOURS[level], "opacity": figures.opacities(kinds, selected)},
             hovertemplate="%{y} · " + band + ": %{x:,}<extra></extra>",
         ))
     totals = frame.drop_duplicates("kind").set_index("kind")
-    fig.add_trace(go.Scatter(
+    fig.add_trace(plot.Scatter(
         y=labels, x=[int(totals.loc[k, "total"]) for k in kinds], mode="text", customdata=kinds, showlegend=False,
         text=[pick(lang, f"  {int(totals.loc[k, 'total']):,} 次 · 平均 {totals.loc[k, 'mean_response'] / 60:.1f} 分钟",
                    f"  {int(totals.loc[k, 'total']):,} · mean {totals.loc[k, 'mean_response'] / 60:.1f} min")
@@ -189,16 +188,16 @@ def calls_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.Figur
     return fig
 
 
-def calls_trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+def calls_trend_figure(frame: pd.DataFrame, lang: str) -> plot.Figure:
     """Calls per day (bars) and their mean response time (line, minutes) against the first
     threshold of the catalogue (dashed); dragging along the time axis sets the page's range."""
     ind = indicator("eldercare.response_seconds")
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=frame["bucket"], y=frame["calls"], name=pick(lang, "呼叫次数", "Calls"),
+    fig = plot.Figure()
+    fig.add_trace(plot.Bar(x=frame["bucket"], y=frame["calls"], name=pick(lang, "呼叫次数", "Calls"),
                          marker={"color": "rgba(61,139,253,0.45)"},
                          hovertemplate="%{x}<br>" + pick(lang, "呼叫", "calls") + " %{y:,}<extra></extra>"))
     minutes = frame["mean_response"] / 60
-    fig.add_trace(go.Scatter(
+    fig.add_trace(plot.Scatter(
         x=frame["bucket"], y=minutes, name=pick(lang, "平均响应（分钟）", "Mean response (min)"), yaxis="y2",
         mode="lines+markers", line={"color": figures.PALETTE[3], "width": 2.2},
         marker={"size": 6, "color": [figures.LEVEL_COLOURS[int(lv)] for lv in frame["level"]]},
@@ -217,12 +216,12 @@ def calls_trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
     return fig
 
 
-def response_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.Figure:
+def response_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> plot.Figure:
     """Mean response time per region (the slowest first), coloured and ▲-marked by level; a click drills."""
     frame = frame.assign(minutes=(frame["mean_response"] / 60).round(1))
     fig = figures.ranking_bar(frame, label="name", value="minutes", key="adcode", selected=selected,
                               colour_by_level="level", decimals=1)
-    shown = frame.dropna(subset=["minutes"]).iloc[::-1]
+    shown = figures.without_missing(frame, "minutes").iloc[::-1]
     fig.data[0].text = [pick(lang, f"{'▲ ' if lv >= 2 else ''}{m:.1f} 分钟 · {c:,} 次",
                              f"{'▲ ' if lv >= 2 else ''}{m:.1f} min · {c:,} calls")
                         for m, c, lv in zip(shown["minutes"], shown["calls"], shown["level"])]

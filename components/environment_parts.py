@@ -6,10 +6,9 @@ status is never told by colour alone.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
-from components import figures
+from components import figures, plot
 from core.i18n import pick
 from data import aqi
 
@@ -39,13 +38,13 @@ def aqi_now_card(value: float, at, worst_name: str, worst_aqi: float, primary: s
     ], className="kpi-card aqi-now", id="kpi-aqi-now", style={"borderLeftColor": entry.colour})
 
 
-def station_bars(frame: pd.DataFrame, lang: str, selected: set[str], unit: str, decimals: int) -> go.Figure:
+def station_bars(frame: pd.DataFrame, lang: str, selected: set[str], unit: str, decimals: int) -> plot.Figure:
     """Stations ranked worst first, each bar in the AQI colour of its mean AQI with the level in
     words in its hover and the good-day share in its text."""
     frame = frame.iloc[::-1]
     suffix = f" {unit}" if unit else ""
     text = [f"{v:,.{decimals}f}{suffix} · {lv}" for v, lv in zip(frame["value"], frame["level_name"])]
-    fig = go.Figure(go.Bar(
+    fig = plot.Figure(plot.Bar(
         y=frame["name"], x=frame["value"], orientation="h", customdata=frame["station_id"].astype(str),
         text=text, textposition="auto", cliponaxis=False,
         marker={"color": list(frame["colour"]), "opacity": figures.opacities(frame["station_id"], selected),
@@ -62,13 +61,13 @@ def station_bars(frame: pd.DataFrame, lang: str, selected: set[str], unit: str, 
     return fig
 
 
-def air_trend_figure(frame: pd.DataFrame, lang: str, unit: str, decimals: int, region_name: str) -> go.Figure:
+def air_trend_figure(frame: pd.DataFrame, lang: str, unit: str, decimals: int, region_name: str) -> plot.Figure:
     """AQI (with the six level bands behind it) or a pollutant's concentration over time; one line
     per selected station or the region's mean."""
-    fig = go.Figure()
+    fig = plot.Figure()
     for i, (key, rows) in enumerate(frame.groupby("series", sort=False)):
         name = region_name if key == "all" else rows["name"].iloc[0]
-        fig.add_trace(go.Scatter(
+        fig.add_trace(plot.Scatter(
             x=rows["ts"], y=rows["value"], name=name, mode="lines",
             line={"color": figures.PALETTE[i % len(figures.PALETTE)], "width": 2.2},
             hovertemplate=f"%{{x}}<br>{name}: %{{y:,.{decimals}f}} {unit}<extra></extra>",
@@ -90,12 +89,12 @@ def air_trend_figure(frame: pd.DataFrame, lang: str, unit: str, decimals: int, r
     return fig
 
 
-def pollutant_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.Figure:
+def pollutant_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> plot.Figure:
     """The six pollutants on one scale — the IAQI of each one's mean concentration — with the Grade II
     standard (IAQI 100) as a line; the text gives the concentration and its unit."""
-    frame = frame.dropna(subset=["iaqi"])
+    frame = figures.without_missing(frame, "iaqi")
     colours = [aqi.LEVELS[aqi.level(v) - 1].colour for v in frame["iaqi"]]
-    fig = go.Figure(go.Bar(
+    fig = plot.Figure(plot.Bar(
         x=frame["label"], y=frame["iaqi"], customdata=frame["pollutant"],
         text=[f"{c:,.{2 if p == 'co' else 0}f} {u}" for c, u, p in zip(frame["concentration"], frame["unit"],
                                                                        frame["pollutant"])],
@@ -120,9 +119,9 @@ def pollutant_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> go.F
 SHORT_LEVEL_NAMES = {1: "Excellent", 2: "Good", 3: "Light", 4: "Moderate", 5: "Heavy", 6: "Severe"}
 
 
-def level_days_figure(frame: pd.DataFrame, lang: str, good_share: float | None) -> go.Figure:
+def level_days_figure(frame: pd.DataFrame, lang: str, good_share: float | None) -> plot.Figure:
     """Station-days at each AQI level in the level's colour and words; the share of good days above."""
-    fig = go.Figure(go.Bar(
+    fig = plot.Figure(plot.Bar(
         x=frame["label"], y=frame["days"], marker={"color": list(frame["colour"]),
                                                      "line": {"color": "rgba(127,142,163,0.6)", "width": 1}},
         text=[f"{d:,} ({s:.1f}%)" if d else "" for d, s in zip(frame["days"], frame["share"])],
@@ -143,24 +142,24 @@ def level_days_figure(frame: pd.DataFrame, lang: str, good_share: float | None) 
     return fig
 
 
-def water_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+def water_figure(frame: pd.DataFrame, lang: str) -> plot.Figure:
     """Sections × months, each cell the month's grade (I … 劣V) in its colour; a month worse than the
     section's target is marked ✗ in the cell, so it is not told by colour alone."""
     frame = frame.assign(section=[f"{n}（{pick(lang, '目标', 'target')}{t}）"
                                   for n, t in zip(frame["name"], frame["target_label"])])
-    table = frame.pivot_table(index="section", columns="month", values="grade", aggfunc="max")
-    misses = frame.pivot_table(index="section", columns="month", values="meets", aggfunc="min")
     order = list(dict.fromkeys(frame["section"]))
-    table = table.reindex(order)
-    misses = misses.reindex(index=order, columns=table.columns)
+    sections, months, grades = figures.cell_grid(frame, x="month", y="section", z="grade", reduce="max",
+                                                 y_order=order)
+    *_, meets = figures.cell_grid(frame, x="month", y="section", z="meets", reduce="min", x_order=months,
+                                  y_order=sections, columns_without_data=True)
     labels = {g: lab for g, lab in zip(frame["grade"], frame["grade_label"])}
     text = [[("" if pd.isna(g) else ("✗" if not ok else "") + labels[int(g)]) for g, ok in zip(row, ok_row)]
-            for row, ok_row in zip(table.values, misses.values)]
+            for row, ok_row in zip(grades, meets)]
     scale = []
     for grade, colour in GRADE_COLOURS.items():  # stepped: grade g (z = g, zmin 0.5) spans ((g-1)/6, g/6)
         scale += [[(grade - 1) / 6, colour], [grade / 6, colour]]
-    fig = go.Figure(go.Heatmap(
-        z=table.values, x=list(table.columns), y=list(table.index), zmin=0.5, zmax=6.5,
+    fig = plot.Figure(plot.Heatmap(
+        z=grades, x=months, y=sections, zmin=0.5, zmax=6.5,
         colorscale=scale, showscale=False,
         text=text, texttemplate="%{text}", textfont={"color": "#ffffff", "size": 11}, xgap=2, ygap=2,
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
@@ -190,14 +189,14 @@ def source_table(frame: pd.DataFrame, lang: str, names: dict, alarm_href: str) -
     return html.Table([html.Thead(header), html.Tbody(body)], className="list-table", id="source-table")
 
 
-def station_hours_figure(frame: pd.DataFrame, lang: str, selected: set[str], unit: str, decimals: int) -> go.Figure:
+def station_hours_figure(frame: pd.DataFrame, lang: str, selected: set[str], unit: str, decimals: int) -> plot.Figure:
     """Stations × hours of the day: AQI in the six level colours (stepped at the HJ 633 breakpoints),
     or a pollutant's concentration on a sequential scale; the value is written in every cell and a
     click on a row selects its station."""
     names = dict(zip(frame["station_id"], frame["name"]))
-    table = frame.pivot_table(index="station_id", columns="hour", values="value", aggfunc="mean")
-    table = table.reindex(columns=range(24))
-    rows = [names[i] + (" ◀" if str(i) in selected else "") for i in table.index]
+    stations, hours, values = figures.cell_grid(frame, x="hour", y="station_id", z="value", x_order=range(24),
+                                                columns_without_data=True)
+    rows = [names[i] + (" ◀" if str(i) in selected else "") for i in stations]
     if frame.attrs.get("measure") == "aqi":
         top = 500
         scale, low = [], 0
@@ -208,11 +207,11 @@ def station_hours_figure(frame: pd.DataFrame, lang: str, selected: set[str], uni
         zmin, zmax = 0, top
     else:
         scale, zmin, zmax = "YlOrRd", None, None
-    fig = go.Figure(go.Heatmap(
-        z=table.values, x=[f"{h:02d}" for h in table.columns], y=rows, colorscale=scale, zmin=zmin, zmax=zmax,
+    fig = plot.Figure(plot.Heatmap(
+        z=values, x=[f"{h:02d}" for h in hours], y=rows, colorscale=scale, zmin=zmin, zmax=zmax,
         showscale=False, xgap=1, ygap=1,
-        customdata=[[str(i)] * len(table.columns) for i in table.index],
-        text=[["" if pd.isna(v) else f"{v:.{decimals}f}" for v in row] for row in table.values],
+        customdata=[[str(i)] * len(hours) for i in stations],
+        text=[["" if pd.isna(v) else f"{v:.{decimals}f}" for v in row] for row in values],
         texttemplate="%{text}", textfont={"size": 9, "color": "#1d2633"},
         hovertemplate="%{y} · %{x}:00 — %{text} " + unit + "<extra></extra>",
     ))

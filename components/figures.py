@@ -6,12 +6,14 @@ trace carries the value a click means in `customdata`, and items not selected ar
 """
 from __future__ import annotations
 
+import collections
 import math
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from components import plot
 from core.viewstate import ViewState
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -43,10 +45,11 @@ COCKPIT_TEMPLATE = go.layout.Template(layout={
     "yaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
 })
 pio.templates["cockpit"] = COCKPIT_TEMPLATE
-pio.templates.default = "cockpit"
+pio.templates.default = "cockpit"  # for graph objects: exports, tests
+plot.use_template(COCKPIT_TEMPLATE.to_plotly_json())
 
 
-def base_layout(fig: go.Figure, *, legend: bool = False, height: int | None = None) -> go.Figure:
+def base_layout(fig: plot.Figure, *, legend: bool = False, height: int | None = None) -> plot.Figure:
     """The shared look comes from the template; here only what differs from it."""
     if legend:
         fig.layout.showlegend = True
@@ -97,20 +100,27 @@ class Guides:
         self._label(text, font, xref="x domain", yref="y", x=1, y=(y0 + y1) / 2, xanchor="right", yanchor="middle")
         return self
 
-    def draw(self, fig: go.Figure) -> go.Figure:
+    def draw(self, fig: plot.Figure) -> plot.Figure:
         if self.shapes or self.annotations:
-            fig.update_layout(shapes=[*fig.layout.shapes, *self.shapes],
-                              annotations=[*fig.layout.annotations, *self.annotations])
+            fig.update_layout(shapes=[*(fig.layout.shapes or ()), *self.shapes],
+                              annotations=[*(fig.layout.annotations or ()), *self.annotations])
         return fig
 
 
-def empty_figure(message: str) -> go.Figure:
-    fig = go.Figure()
+def empty_figure(message: str) -> plot.Figure:
+    fig = plot.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                        font={"size": 14, "color": INK})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return base_layout(fig)
+
+
+def without_missing(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The rows with a value in `column` (frame.dropna(subset=[column]) costs over a millisecond
+    even when nothing is missing, as it mostly is)."""
+    missing = pd.isna(frame[column].to_numpy())
+    return frame[~missing] if missing.any() else frame
 
 
 def opacities(keys, selected: set[str]) -> list[float]:
@@ -121,10 +131,10 @@ def opacities(keys, selected: set[str]) -> list[float]:
 
 def ranking_bar(frame: pd.DataFrame, *, label: str, value: str, key: str, selected: set[str] = frozenset(),
                 unit: str = "", colour_by_level: str | None = None, decimals: int = 0,
-                orientation: str = "h", max_bars: int = 15, text_suffix: str = "") -> go.Figure:
+                orientation: str = "h", max_bars: int = 15, text_suffix: str = "") -> plot.Figure:
     """Bars ranked by value; a click gives the bar's key. Levels colour bars and label them too
     (status is never colour alone: the label carries the value and a ▲ mark for warnings)."""
-    frame = frame.dropna(subset=[value]).head(max_bars)
+    frame = without_missing(frame, value).head(max_bars)
     if orientation == "h":
         frame = frame.iloc[::-1]
     colours = ([LEVEL_COLOURS[int(lv)] if int(lv) > 0 else ACCENT for lv in frame[colour_by_level]]
@@ -132,7 +142,7 @@ def ranking_bar(frame: pd.DataFrame, *, label: str, value: str, key: str, select
     marks = (["▲ " if int(lv) >= 2 else "" for lv in frame[colour_by_level]]
              if colour_by_level else [""] * len(frame))
     text = [f"{m}{v:,.{decimals}f}{text_suffix}" for m, v in zip(marks, frame[value])]
-    bar = go.Bar(
+    bar = plot.Bar(
         x=frame[value] if orientation == "h" else frame[label],
         y=frame[label] if orientation == "h" else frame[value],
         orientation=orientation, customdata=frame[key].astype(str), text=text, textposition="auto",
@@ -140,7 +150,7 @@ def ranking_bar(frame: pd.DataFrame, *, label: str, value: str, key: str, select
         hovertemplate=f"%{{{'y' if orientation == 'h' else 'x'}}}: %{{text}} {unit}<extra></extra>",
         cliponaxis=False,
     )
-    fig = go.Figure(bar)
+    fig = plot.Figure(bar)
     base_layout(fig)
     if orientation == "h":
         fig.update_yaxes(type="category")
@@ -150,14 +160,14 @@ def ranking_bar(frame: pd.DataFrame, *, label: str, value: str, key: str, select
 
 
 def trend_lines(frame: pd.DataFrame, *, x: str, series: list[tuple[str, str]], unit: str = "",
-                markers: list[tuple] | None = None, decimals: int = 0, area: bool = False) -> go.Figure:
+                markers: list[tuple] | None = None, decimals: int = 0, area: bool = False) -> plot.Figure:
     """Lines over time; series = [(column, legend name)]. The second series is drawn dashed and
     lighter (last year, target). markers = [(start, end, label)] shades holidays."""
-    fig = go.Figure()
+    fig = plot.Figure()
     for i, (column, name) in enumerate(series):
         if column not in frame:
             continue
-        fig.add_trace(go.Scatter(
+        fig.add_trace(plot.Scatter(
             x=frame[x], y=frame[column], name=name, mode="lines",
             line={"color": PALETTE[i], "width": 2.4 if i == 0 else 1.6, "dash": "solid" if i == 0 else "dot"},
             fill="tozeroy" if area and i == 0 else None,
@@ -175,9 +185,9 @@ def trend_lines(frame: pd.DataFrame, *, x: str, series: list[tuple[str, str]], u
 
 
 def donut(frame: pd.DataFrame, *, label: str, value: str, key: str, selected: set[str] = frozenset(),
-          unit: str = "") -> go.Figure:
+          unit: str = "") -> plot.Figure:
     pulls = [0.06 if str(k) in selected else 0 for k in frame[key]]
-    fig = go.Figure(go.Pie(
+    fig = plot.Figure(plot.Pie(
         labels=frame[label], values=frame[value], customdata=frame[key].astype(str), hole=0.55,
         sort=False, pull=pulls, textinfo="label+percent", textposition="outside",
         marker={"colors": [PALETTE[i % len(PALETTE)] for i in range(len(frame))],
@@ -192,8 +202,8 @@ def donut(frame: pd.DataFrame, *, label: str, value: str, key: str, selected: se
     return fig
 
 
-def funnel(frame: pd.DataFrame, *, stage: str, value: str, key: str, selected: set[str] = frozenset()) -> go.Figure:
-    fig = go.Figure(go.Funnel(
+def funnel(frame: pd.DataFrame, *, stage: str, value: str, key: str, selected: set[str] = frozenset()) -> plot.Figure:
+    fig = plot.Figure(plot.Funnel(
         y=frame[stage], x=frame[value], customdata=frame[key].astype(str), textinfo="value+percent initial",
         marker={"color": [PALETTE[i % len(PALETTE)] if not selected or str(k) in selected
                           else "rgba(127,142,163,0.35)" for i, k in enumerate(frame[key])]},
@@ -203,7 +213,7 @@ def funnel(frame: pd.DataFrame, *, stage: str, value: str, key: str, selected: s
 
 
 def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, target_b: str, unit: str,
-            label_a: str, label_b: str, attained: str) -> go.Figure:
+            label_a: str, label_b: str, attained: str) -> plot.Figure:
     """Plan indicators as bullet charts: the bar is the current value, ticks the two targets;
     attainment colours the bar and a ✓/✗ mark says it in text too."""
     frame = frame.iloc[::-1]
@@ -211,19 +221,19 @@ def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, targe
     marks = ["✓" if ok else "✗" for ok in frame[attained]]
     # Each row is scaled to its 2025 target so that %, Mbps and counts share one axis.
     scale = frame[target_b].where(frame[target_b] > 0, frame[actual]).replace(0, 1)
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
+    fig = plot.Figure()
+    fig.add_trace(plot.Bar(
         y=frame[name], x=frame[actual] / scale * 100, orientation="h", marker={"color": colours},
         text=[f"{m} {v:g}{u}" for m, v, u in zip(marks, frame[actual], frame[unit])], textposition="auto",
         customdata=frame[name], width=0.45, name="current",
         hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(plot.Scatter(
         y=frame[name], x=frame[target_a] / scale * 100, mode="markers", name=label_a,
         marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3, "color": "#f59f00"}},
         text=[f"{v:g}" for v in frame[target_a].fillna(0)], hovertemplate=f"{label_a}: %{{text}}<extra></extra>",
     ))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(plot.Scatter(
         y=frame[name], x=[100] * len(frame), mode="markers", name=label_b,
         marker={"symbol": "line-ns-open", "size": 22, "line": {"width": 3, "color": INK}},
         text=[f"{v:g}" for v in frame[target_b].fillna(0)], hovertemplate=f"{label_b}: %{{text}}<extra></extra>",
@@ -234,22 +244,41 @@ def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, targe
     return fig
 
 
-def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, x_order=None, y_order=None, zmin=None, zmax=None,
-            colourscale="RdYlGn_r", decimals: int = 1, customdata: str | None = None) -> go.Figure:
-    # the mean of each (y, x) cell, as pandas' pivot_table gives it, put together in Python: a few
-    # hundred cells, where pivot_table costs several milliseconds
-    sums: dict[tuple, list[float]] = {}
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+_REDUCERS = {"mean": lambda values: sum(values) / len(values), "max": max, "min": min}
+
+
+def cell_grid(frame: pd.DataFrame, *, x: str, y: str, z: str, reduce: str = "mean", x_order=None, y_order=None,
+              columns_without_data: bool = False) -> tuple[list, list, list[list]]:
+    """(rows, columns, cells) of a heat map: each cell the mean (max, min) of z over the frame's rows
+    at (y, x), NaN where none has a value — what pandas' pivot_table gives, put together in Python
+    (a few hundred cells, where each pivot_table costs several milliseconds).
+
+    Rows and columns come in the order given, or sorted; only those with data, unless
+    `columns_without_data` keeps every column of x_order (e.g. all 24 hours)."""
+    groups: dict[tuple, list] = {}
     for row_key, column_key, value in zip(frame[y].tolist(), frame[x].tolist(), frame[z].tolist()):
-        if value is not None and not pd.isna(value):
-            cell = sums.setdefault((row_key, column_key), [0.0, 0])
-            cell[0] += value
-            cell[1] += 1
-    present_rows = {row_key for row_key, _ in sums}
-    present_columns = {column_key for _, column_key in sums}
-    columns = [c for c in x_order if c in present_columns] if x_order is not None else sorted(present_columns)
+        if not _missing(value):
+            groups.setdefault((row_key, column_key), []).append(value)
+    present_rows = {row_key for row_key, _ in groups}
+    present_columns = {column_key for _, column_key in groups}
+    if x_order is None:
+        columns = sorted(present_columns)
+    else:
+        columns = list(x_order) if columns_without_data else [c for c in x_order if c in present_columns]
     rows = [r for r in y_order if r in present_rows] if y_order is not None else sorted(present_rows)
-    values = [[sums[(r, c)][0] / sums[(r, c)][1] if (r, c) in sums else math.nan for c in columns] for r in rows]
-    fig = go.Figure(go.Heatmap(
+    combine = _REDUCERS[reduce]
+    cells = [[combine(groups[(r, c)]) if (r, c) in groups else math.nan for c in columns] for r in rows]
+    return rows, columns, cells
+
+
+def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, x_order=None, y_order=None, zmin=None, zmax=None,
+            colourscale="RdYlGn_r", decimals: int = 1, customdata: str | None = None) -> plot.Figure:
+    rows, columns, values = cell_grid(frame, x=x, y=y, z=z, x_order=x_order, y_order=y_order)
+    fig = plot.Figure(plot.Heatmap(
         z=values, x=columns, y=rows, colorscale=colourscale, zmin=zmin, zmax=zmax,
         text=[[("" if math.isnan(v) else f"{v:.{decimals}f}") for v in row] for row in values],
         texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>", showscale=False,
@@ -262,10 +291,10 @@ def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, x_order=None, y_orde
 
 
 def grouped_bars(frame: pd.DataFrame, *, x: str, group: str, value: str, key: str, group_labels: dict,
-                 selected: set[str] = frozenset(), decimals: int = 0) -> go.Figure:
-    fig = go.Figure()
+                 selected: set[str] = frozenset(), decimals: int = 0) -> plot.Figure:
+    fig = plot.Figure()
     for i, (group_value, rows) in enumerate(frame.groupby(group, sort=False)):
-        fig.add_trace(go.Bar(
+        fig.add_trace(plot.Bar(
             x=rows[x], y=rows[value], name=group_labels.get(group_value, str(group_value)),
             customdata=rows[key].astype(str), marker={"color": PALETTE[i % len(PALETTE)],
                                                        "opacity": opacities(rows[key], selected)},
@@ -283,7 +312,7 @@ def selected_of(view: ViewState, dimension: str | None) -> set[str]:
     return set(view.filter_values(dimension))
 
 
-def incident_kinds(frame: pd.DataFrame, *, total_name: str, ontime_rate: float | None, lang: str) -> go.Figure:
+def incident_kinds(frame: pd.DataFrame, *, total_name: str, ontime_rate: float | None, lang: str) -> plot.Figure:
     """Incidents by kind (columns type_code, name, incidents, overdue): all of them and, beside, the
     overdue ones, each bar carrying its type code so that a click can open them on the incident desk;
     the on-time closure rate (按期办结率) is written above them."""
@@ -291,10 +320,10 @@ def incident_kinds(frame: pd.DataFrame, *, total_name: str, ontime_rate: float |
 
     overdue_name = pick(lang, "超期", "Overdue")
     frame = frame.iloc[::-1]
-    fig = go.Figure()
+    fig = plot.Figure()
     for column, name, colour, mark in (("incidents", total_name, ACCENT, ""),
                                        ("overdue", overdue_name, LEVEL_COLOURS[4], "⏰")):
-        fig.add_trace(go.Bar(
+        fig.add_trace(plot.Bar(
             y=frame["name"], x=frame[column], orientation="h", name=name, customdata=frame["type_code"],
             marker={"color": colour}, text=[f"{mark}{v:,}" if v else "" for v in frame[column]],
             textposition="outside", cliponaxis=False, hovertemplate=f"%{{y}} · {name}: %{{x:,}}<extra></extra>",
@@ -317,10 +346,10 @@ def distinct_labels(labels, *qualifiers) -> list[str]:
     Plotly draws rows with equal category labels on top of each other, hiding all but one."""
     result = [str(label) for label in labels]
     for qualifier in qualifiers:
-        counts = pd.Series(result).value_counts()
+        counts = collections.Counter(result)
         result = [f"{label} · {extra}" if counts[label] > 1 else label
                   for label, extra in zip(result, qualifier)]
-    counts = pd.Series(result).value_counts()
+    counts = collections.Counter(result)
     seen: dict[str, int] = {}
     unique = []
     for label in result:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
+from components import figures, plot
 from components.figures import ACCENT, LEVEL_COLOURS, base_layout
 from components.incident_parts import desk_view, duration_text
 from components.kpi import count_card, kpi_card
@@ -116,16 +116,16 @@ def county_table(frame: pd.DataFrame, view: ViewState, href) -> html.Table:
 
 
 # -- figures ------------------------------------------------------------------------------------
-def step_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+def step_figure(frame: pd.DataFrame, lang: str) -> plot.Figure:
     """The share of incidents that reached each step within its limit, with the mean time and limit
     written on each bar; coloured by the on-time thresholds and marked ▲ from the yellow level."""
-    frame = frame.dropna(subset=["within_share"])
+    frame = figures.without_missing(frame, "within_share")
     labels = [row.step_en if lang == "en" else row.step_zh for row in frame.itertuples()]
     levels = [ontime_level(s) for s in frame["within_share"]]
     colours = [LEVEL_COLOURS[level] for level in levels]
     text = [f"{'▲ ' if level >= 2 else ''}{s:.1f}% · {duration_text(m, lang)} / {duration_text(lim, lang)}"
             for level, s, m, lim in zip(levels, frame["within_share"], frame["mean_minutes"], frame["mean_limit"])]
-    fig = go.Figure(go.Bar(
+    fig = plot.Figure(plot.Bar(
         y=labels[::-1], x=list(frame["within_share"])[::-1], orientation="h", text=text[::-1],
         textposition="inside", insidetextanchor="start", marker={"color": colours[::-1]},
         customdata=list(frame["step"])[::-1],

@@ -4,10 +4,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
-from components import figures
+from components import figures, plot
 from components.kpi import _number, change_badge
 from core.i18n import pick, t
 from data.catalogue import LEVEL_NAMES, Indicator
@@ -57,7 +56,7 @@ def crowd_card(warned: float, full: float, top: dict, ind: Indicator, lang: str)
     return html.Div(body, className=f"kpi-card level-{level}", id="kpi-crowd")
 
 
-def spot_load_figure(frame: pd.DataFrame, ind: Indicator, lang: str, selected: set[str]) -> go.Figure:
+def spot_load_figure(frame: pd.DataFrame, ind: Indicator, lang: str, selected: set[str]) -> plot.Figure:
     """Each spot's load on the range's last day as a bar coloured by its warning level, its peak
     day of the range as a ◆, and the crowd-warning thresholds (the catalogue's yellow and red) as
     lines; bar texts carry the load (▲ from yellow on), hovers the arrivals against the capacity."""
@@ -68,7 +67,7 @@ def spot_load_figure(frame: pd.DataFrame, ind: Indicator, lang: str, selected: s
                       hovertext=[f"{a:,.0f} / {c:,.0f}" for a, c in zip(shown["arrivals"], shown["capacity"])],
                       hovertemplate=("%{y}<br>" + pick(lang, "承载率", "Load") + " %{x:.1f}%<br>"
                                      + pick(lang, "入园/日容量 ", "Arrivals / capacity ") + "%{hovertext}<extra></extra>"))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(plot.Scatter(
         x=shown["peak_load"], y=shown["label"], mode="markers", name=pick(lang, "区间峰值", "Peak in range"),
         customdata=shown["spot_id"].astype(str), marker={"symbol": "diamond", "size": 9, "color": figures.INK},
         hovertext=[f"{d:%m-%d}" if pd.notna(d) else "" for d in shown["peak_day"]],
@@ -90,17 +89,17 @@ def spot_load_figure(frame: pd.DataFrame, ind: Indicator, lang: str, selected: s
     return fig
 
 
-def hourly_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+def hourly_figure(frame: pd.DataFrame, lang: str) -> plot.Figure:
     """Arrivals per hour of the day as bars, visitors inside as a line, last year's arrivals dotted."""
-    fig = go.Figure()
+    fig = plot.Figure()
     hours = [f"{h:02d}:00" for h in frame["hour"]]
-    fig.add_trace(go.Bar(x=hours, y=frame["arrivals"], name=pick(lang, "入园人次", "Arrivals"),
+    fig.add_trace(plot.Bar(x=hours, y=frame["arrivals"], name=pick(lang, "入园人次", "Arrivals"),
                          marker={"color": figures.PALETTE[0]},
                          hovertemplate="%{x} %{y:,.0f}<extra>" + pick(lang, "入园", "arrivals") + "</extra>"))
-    fig.add_trace(go.Scatter(x=hours, y=frame["arrivals_ly"], name=pick(lang, "去年同日入园", "Arrivals last year"),
+    fig.add_trace(plot.Scatter(x=hours, y=frame["arrivals_ly"], name=pick(lang, "去年同日入园", "Arrivals last year"),
                              mode="lines", line={"color": figures.INK, "dash": "dot", "width": 1.6},
                              hovertemplate="%{x} %{y:,.0f}<extra>" + pick(lang, "去年同日", "last year") + "</extra>"))
-    fig.add_trace(go.Scatter(x=hours, y=frame["present"], name=pick(lang, "在园人数", "Inside"), mode="lines+markers",
+    fig.add_trace(plot.Scatter(x=hours, y=frame["present"], name=pick(lang, "在园人数", "Inside"), mode="lines+markers",
                              line={"color": figures.PALETTE[2], "width": 2.4}, marker={"size": 4},
                              hovertemplate="%{x} %{y:,.0f}<extra>" + pick(lang, "在园", "inside") + "</extra>"))
     figures.base_layout(fig, legend=True)
@@ -109,19 +108,19 @@ def hourly_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
     return fig
 
 
-def holiday_figure(frame: pd.DataFrame, lang: str, unit: str) -> go.Figure:
+def holiday_figure(frame: pd.DataFrame, lang: str, unit: str) -> plot.Figure:
     """Each holiday against the same holiday a year earlier, day for day; the change is written on
     the bars (▲/▼ and %), so it is not told by colour alone."""
     names = [f"{(en if lang == 'en' else zh)} {start:%Y}" for zh, en, start in
              zip(frame["name_zh"], frame["name_en"], frame["start"])]
     changes = ["—" if c is None or (isinstance(c, float) and math.isnan(c))
                else f"{'▲' if c >= 0 else '▼'}{abs(c):.1f}%" for c in frame["change_yoy"]]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=frame["last_year"], name=pick(lang, "去年同期假日", "Same holiday last year"),
+    fig = plot.Figure()
+    fig.add_trace(plot.Bar(x=names, y=frame["last_year"], name=pick(lang, "去年同期假日", "Same holiday last year"),
                          marker={"color": "rgba(127,142,163,0.55)"},
                          hovertemplate="%{x}<br>" + pick(lang, "去年", "Last year") + " %{y:,.0f} " + unit
                          + "<extra></extra>"))
-    fig.add_trace(go.Bar(x=names, y=frame["visitors"], name=pick(lang, "今年", "This year"),
+    fig.add_trace(plot.Bar(x=names, y=frame["visitors"], name=pick(lang, "今年", "This year"),
                          marker={"color": figures.PALETTE[0]}, text=changes, textposition="outside",
                          textfont={"size": 12},
                          hovertemplate="%{x}<br>" + pick(lang, "今年", "This year") + " %{y:,.0f} " + unit

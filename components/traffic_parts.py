@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
-from components import figures
+from components import figures, plot
 from components.kpi import count_card, kpi_card
 from core.i18n import pick
 from data.catalogue import LEVEL_NAMES, Indicator, indicator
@@ -65,10 +64,10 @@ def _int_or_none(value) -> int | None:
 
 
 # -- road segments ------------------------------------------------------------------------------
-def segment_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars: int = 12) -> go.Figure:
+def segment_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars: int = 12) -> plot.Figure:
     """Segments ranked by congestion, coloured and ▲-marked by level; the text gives index and speed."""
     # labels told apart among the bars drawn (a city's ranking has thousands of rows)
-    frame = frame.dropna(subset=["congestion"]).head(max_bars)
+    frame = figures.without_missing(frame, "congestion").head(max_bars)
     frame = frame.assign(label=figures.distinct_labels(frame["name"], frame["county"]))
     fig = figures.ranking_bar(frame, label="label", value="congestion", key="segment_id", selected=selected,
                               colour_by_level="level", decimals=2, max_bars=max_bars)
@@ -82,7 +81,7 @@ def segment_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars
     return fig
 
 
-def _threshold_marks(fig: go.Figure, ind: Indicator, *, axis: str, top: float) -> None:
+def _threshold_marks(fig: plot.Figure, ind: Indicator, *, axis: str, top: float) -> None:
     """Dashed lines, in their level's colour and labelled with their value, at the catalogue
     thresholds within reach of the data (the first one always, so that "normal" has a limit)."""
     marks = figures.Guides()
@@ -99,19 +98,19 @@ def _threshold_marks(fig: go.Figure, ind: Indicator, *, axis: str, top: float) -
     fig.update_layout(margin={"l": 8, "r": 8, "t": 22, "b": 8})
 
 
-def hour_profile_figure(frame: pd.DataFrame, lang: str, selected_hours: set[str]) -> go.Figure:
+def hour_profile_figure(frame: pd.DataFrame, lang: str, selected_hours: set[str]) -> plot.Figure:
     """Congestion by hour of day as bars (coloured by level; a click filters that hour) and the
     mean speed as a line on a second axis."""
     hours = [f"{h:02d}" for h in frame["hour"]]
     keys = frame["hour"].astype(str)
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
+    fig = plot.Figure()
+    fig.add_trace(plot.Bar(
         x=hours, y=frame["congestion"], name=pick(lang, "拥堵指数", "Congestion index"), customdata=keys,
         marker={"color": _level_colours(frame["level"]), "opacity": figures.opacities(keys, selected_hours)},
         text=["▲" if lv >= 2 else "" for lv in frame["level"]], textposition="outside", cliponaxis=False,
         hovertemplate="%{x}:00 " + pick(lang, "拥堵指数", "congestion") + " %{y:.2f}<extra></extra>",
     ))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(plot.Scatter(
         x=hours, y=frame["speed"], name=pick(lang, "平均车速 km/h", "Mean speed km/h"), yaxis="y2",
         mode="lines+markers", line={"color": figures.PALETTE[2], "width": 2}, marker={"size": 4},
         customdata=keys, hovertemplate="%{x}:00 " + pick(lang, "车速", "speed") + " %{y:.1f} km/h<extra></extra>",
@@ -127,7 +126,7 @@ def hour_profile_figure(frame: pd.DataFrame, lang: str, selected_hours: set[str]
 
 
 def weekday_hour_figure(frame: pd.DataFrame, lang: str, selected_days: set[str],
-                        selected_hours: set[str]) -> go.Figure:
+                        selected_hours: set[str]) -> plot.Figure:
     """Hour (columns) × weekday (rows) heat map of congestion, coloured from free flow (1.0) to the
     red threshold; a click filters that weekday; chosen weekdays and hours are framed."""
     ind = indicator("traffic.congestion")
@@ -158,7 +157,7 @@ def weekday_hour_figure(frame: pd.DataFrame, lang: str, selected_days: set[str],
     return fig
 
 
-def scenic_roads_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, max_roads: int = 8) -> go.Figure:
+def scenic_roads_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, max_roads: int = 8) -> plot.Figure:
     """Roads around scenic spots (the most congested at the holiday): congestion on the holiday's
     days against the ordinary days before it, side by side; the holiday bar's text gives the rise (▲ %)."""
     frame = frame.head(max_roads).iloc[::-1]
@@ -167,13 +166,13 @@ def scenic_roads_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, m
     span = f"{first['holiday_start']:%m-%d}–{first['holiday_end']:%m-%d}"
     keys = frame["segment_id"].astype(str)
     labels = figures.distinct_labels(frame["spot"], frame["name"])
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
+    fig = plot.Figure()
+    fig.add_trace(plot.Bar(
         y=labels, x=frame["normal"], orientation="h", name=pick(lang, "节前四周平日", "Ordinary days before"),
         customdata=keys, marker={"color": "rgba(127,142,163,0.55)", "opacity": figures.opacities(keys, selected)},
         hovertemplate="%{y} · " + pick(lang, "平日", "ordinary days") + " %{x:.2f}<extra></extra>",
     ))
-    fig.add_trace(go.Bar(
+    fig.add_trace(plot.Bar(
         y=labels, x=frame["holiday"], orientation="h", name=f"{holiday} {span}", customdata=keys,
         marker={"color": _level_colours(frame["level"]), "opacity": figures.opacities(keys, selected)},
         text=[f"{h:.2f}" + ("" if pd.isna(c) else f" {'▲' if c >= 0 else '▼'}{abs(c):.0f}%")
@@ -188,10 +187,10 @@ def scenic_roads_figure(frame: pd.DataFrame, lang: str, selected: set[str], *, m
 
 
 # -- parking ------------------------------------------------------------------------------------
-def parking_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars: int = 10) -> go.Figure:
+def parking_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars: int = 10) -> plot.Figure:
     """Lots by occupancy now (the fullest first), coloured and ▲-marked by level; the text gives
     occupancy and free spaces."""
-    frame = frame.dropna(subset=["occupancy"]).head(max_bars)
+    frame = figures.without_missing(frame, "occupancy").head(max_bars)
     frame = frame.assign(label=figures.distinct_labels(frame["name"], frame["county"]))
     fig = figures.ranking_bar(frame, label="label", value="occupancy", key="lot_id", selected=selected,
                               colour_by_level="level", decimals=1, max_bars=max_bars)
@@ -205,7 +204,7 @@ def parking_bars(frame: pd.DataFrame, lang: str, selected: set[str], *, max_bars
     return fig
 
 
-def parking_trend_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
+def parking_trend_figure(frame: pd.DataFrame, lang: str) -> plot.Figure:
     """Occupancy over the range (and last year's, when the frame has it) against the thresholds."""
     ind = indicator("traffic.parking_occupancy")
     fig = figures.trend_lines(frame, x="bucket", series=[("occupancy", pick(lang, "占用率", "Occupancy")),

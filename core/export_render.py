@@ -63,10 +63,12 @@ def _plain(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def annotate_figure(fig: go.Figure, meta: ExportMeta) -> go.Figure:
-    """A print-ready copy of `fig`: title (panel · region), subtitle (range · filters), footer
-    (source · generated), white background, CJK fonts. The original figure is left untouched."""
-    out = go.Figure(fig)
+def annotate_figure(fig, meta: ExportMeta) -> go.Figure:
+    """A print-ready copy of `fig` (a graph object or a components.plot figure): title (panel ·
+    region), subtitle (range · filters), footer (source · generated), white background, CJK fonts.
+    The original figure is left untouched. Built as a graph object, so plotly validates the
+    figure here (a cockpit's figures are plain JSON, not validated as they are built)."""
+    out = go.Figure(fig if isinstance(fig, go.Figure) else fig.to_plotly_json())
     margin = out.layout.margin
     bottom = max(margin.b or 0, _MIN_AXIS_BAND) + _FOOTER_BAND
     # The print template replaces the screen's; series keep the colours they had on screen.
@@ -197,7 +199,7 @@ class ChromiumRenderer:
     def render(self, figure: go.Figure, fmt: str, width: int, height: int, scale: float) -> bytes:
         from choreographer.errors import BrowserClosedError, BrowserFailedError, ChannelClosedError
 
-        spec = figure.to_plotly_json() if isinstance(figure, go.Figure) else figure
+        spec = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else figure
         opts = dict(format=fmt, width=width, height=height, scale=scale)
         for attempt in (1, 2):
             session = self._session_or_start()

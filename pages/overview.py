@@ -109,7 +109,7 @@ def overdue_render(frame: pd.DataFrame, view: ViewState, panel: Panel):
 
 
 def plan_figure(frame: pd.DataFrame, view: ViewState, panel: Panel):
-    frame = frame.dropna(subset=["actual"]).copy()
+    frame = figures.without_missing(frame, "actual").copy()
     frame["attained"] = frame["attained_2025"].fillna(False).astype(bool)
     return figures.bullets(frame, name="indicator", actual="actual", target_a="target_2023",
                            target_b="target_2025", unit="unit", label_a=pick(view.lang, "2023目标", "2023 target"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import plotly.graph_objects as go
+import pytest
+
+from components import plot
 
 
 def layout_marks(fig: go.Figure) -> tuple[list, list]:
@@ -12,7 +15,8 @@ def layout_marks(fig: go.Figure) -> tuple[list, list]:
     return layout.get("shapes", []), layout.get("annotations", [])
 
 
-def test_guides_draw_what_plotlys_helpers_draw():
+@pytest.mark.parametrize("kind", [plot, go], ids=["plain figure", "graph object"])
+def test_guides_draw_what_plotlys_helpers_draw(kind):
     from components.figures import Guides
 
     line = {"color": "#f08c00", "dash": "dash", "width": 1.2}
@@ -30,18 +34,19 @@ def test_guides_draw_what_plotlys_helpers_draw():
                      annotation_text="优", annotation_position="right", annotation_font=font)
     theirs.add_vline(x=2, line=line)
 
-    ours = go.Figure(go.Scatter(x=[date(2026, 10, 1), date(2026, 10, 9)], y=[1, 2]))
+    ours = kind.Figure(kind.Scatter(x=[date(2026, 10, 1), date(2026, 10, 9)], y=[1, 2]))
     ours.add_annotation(text="already there", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
     (Guides().vline(1.5, line, "1.5", font).hline(100, line, "二级标准", font).hline(3, line, "3 min", font, yref="y2")
      .vrect(date(2026, 10, 1), date(2026, 10, 8), "rgba(245,159,0,0.16)", "国庆节", font)
      .hrect(0, 50, "#00e400", 0.12, "优", font).vline(2, line).draw(ours))
-    assert layout_marks(ours) == layout_marks(theirs)
+    assert layout_marks(go.Figure(ours.to_plotly_json())) == layout_marks(theirs)
     assert len(layout_marks(ours)[0]) == 6 and len(layout_marks(ours)[1]) == 6
 
 
-def test_no_guides_leave_the_figure_as_it_was():
+@pytest.mark.parametrize("kind", [plot, go], ids=["plain figure", "graph object"])
+def test_no_guides_leave_the_figure_as_it_was(kind):
     from components.figures import Guides
 
-    fig = go.Figure(go.Bar(x=[1], y=[2]))
+    fig = kind.Figure(kind.Bar(x=[1], y=[2]))
     before = fig.to_plotly_json()
     assert Guides().draw(fig).to_plotly_json() == before
