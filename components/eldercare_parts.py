@@ -233,15 +233,14 @@ def response_figure(frame: pd.DataFrame, lang: str, selected: set[str]) -> plot.
 def map_points(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Institutions: sized by beds, coloured by occupancy level; the key is the tier, so a click
     filters the tier and the map rings every institution of the chosen tiers (dimming the rest)."""
-    rows = []
-    # column by column: a county has thousands of institutions at production scale
-    for tier, name, tier_name, lat, lon, level, beds, share in zip(*(frame[column].tolist() for column in (
-            "tier", "name", "tier_name", "lat", "lon", "level", "beds", "occupancy"))):
-        occupancy = "—" if _missing(share) else f"{share:.0f}%"
-        rows.append({
-            "key": tier, "name": name, "lat": lat, "lon": lon, "level": int(level),
-            "radius": 4 + math.sqrt(max(int(beds), 0)) / 2,
-            "label": pick(lang, f"{name}（{tier_name}）· 床位 {beds} · 入住 {occupancy}",
-                          f"{name} ({tier_name}) · {beds} beds · {occupancy} occupied"),
-        })
-    return pd.DataFrame(rows, columns=["key", "name", "lat", "lon", "level", "radius", "label"])
+    # column by column, each label in the page's language only: a county has thousands of
+    # institutions at production scale
+    label = pick(lang, "{}（{}）· 床位 {} · 入住 {}", "{} ({}) · {} beds · {} occupied").format
+    occupancy = ["—" if _missing(share) else f"{share:.0f}%" for share in frame["occupancy"].tolist()]
+    beds = frame["beds"].tolist()
+    return pd.DataFrame({
+        "key": frame["tier"].tolist(), "name": frame["name"].tolist(), "lat": frame["lat"].tolist(),
+        "lon": frame["lon"].tolist(), "level": [int(level) for level in frame["level"].tolist()],
+        "radius": [4 + math.sqrt(max(int(count), 0)) / 2 for count in beds],
+        "label": [label(*parts) for parts in zip(frame["name"].tolist(), frame["tier_name"].tolist(), beds, occupancy)],
+    }, columns=["key", "name", "lat", "lon", "level", "radius", "label"])

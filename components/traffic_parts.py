@@ -223,27 +223,30 @@ def map_points(segments: pd.DataFrame, lots: pd.DataFrame, lang: str, selected_s
     the rest turn grey."""
     anything = bool(selected_segments or selected_lots)
     names = LEVEL_NAMES[lang]
-    rows = []
-    # column by column (a county has hundreds of each; rows of a frame with a time column cost more)
-    for segment, name, lat, lon, level, congestion, speed in zip(*(segments[column].tolist() for column in (
-            "segment_id", "name", "lat", "lon", "level", "congestion", "speed"))):
-        chosen = str(segment) in selected_segments
-        rows.append({
-            "key": f"segment-{segment}", "name": name, "lat": lat, "lon": lon, "level": int(level),
-            "radius": 9 if chosen else 6, "colour": MUTED if anything and not chosen else None,
-            "label": pick(lang, f"{name} · 拥堵指数 {congestion:.2f} · {speed:.0f} km/h · {names[int(level)]}",
-                          f"{name} · congestion {congestion:.2f} · {speed:.0f} km/h · {names[int(level)]}"),
-        })
-    for lot, name, lat, lon, level, free, spaces, occupancy in zip(*(lots[column].tolist() for column in (
-            "lot_id", "name", "lat", "lon", "level", "free", "spaces", "occupancy"))):
-        chosen = str(lot) in selected_lots
-        rows.append({
-            "key": f"lot-{lot}", "name": name, "lat": lat, "lon": lon, "level": int(level),
-            # area ∝ free spaces: radius 5 (full) … about 16 (a thousand free)
-            "radius": 5 + math.sqrt(max(int(free), 0)) / 3 + (3 if chosen else 0),
-            "colour": MUTED if anything and not chosen else None,
-            "label": pick(lang, f"{name} · 空余 {int(free):,}/{int(spaces):,} · 占用 {occupancy:.0f}%",
-                          f"{name} · free {int(free):,}/{int(spaces):,} · {occupancy:.0f}% full"),
-        })
-    return pd.DataFrame(rows, columns=["key", "name", "lat", "lon", "level", "radius", "colour", "label"])
+    # column by column, each label in the page's language only (a county has hundreds of each,
+    # thousands at production scale)
+    segment_label = pick(lang, "{} · 拥堵指数 {:.2f} · {:.0f} km/h · {}", "{} · congestion {:.2f} · {:.0f} km/h · {}").format
+    lot_label = pick(lang, "{} · 空余 {:,}/{:,} · 占用 {:.0f}%", "{} · free {:,}/{:,} · {:.0f}% full").format
+    segment_ids, lot_ids = segments["segment_id"].tolist(), lots["lot_id"].tolist()
+    segment_levels = [int(level) for level in segments["level"].tolist()]
+    lot_levels = [int(level) for level in lots["level"].tolist()]
+    free, spaces = [int(value) for value in lots["free"].tolist()], [int(value) for value in lots["spaces"].tolist()]
+    chosen_segments = [str(segment) in selected_segments for segment in segment_ids]
+    chosen_lots = [str(lot) in selected_lots for lot in lot_ids]
+    return pd.DataFrame({
+        "key": [f"segment-{segment}" for segment in segment_ids] + [f"lot-{lot}" for lot in lot_ids],
+        "name": segments["name"].tolist() + lots["name"].tolist(),
+        "lat": segments["lat"].tolist() + lots["lat"].tolist(),
+        "lon": segments["lon"].tolist() + lots["lon"].tolist(),
+        "level": segment_levels + lot_levels,
+        # a lot's area ∝ free spaces: radius 5 (full) … about 16 (a thousand free)
+        "radius": [9 if chosen else 6 for chosen in chosen_segments]
+                  + [5 + math.sqrt(max(room, 0)) / 3 + (3 if chosen else 0) for room, chosen in zip(free, chosen_lots)],
+        "colour": [MUTED if anything and not chosen else None for chosen in chosen_segments + chosen_lots],
+        "label": [segment_label(name, congestion, speed, names[level]) for name, congestion, speed, level in zip(
+                      segments["name"].tolist(), segments["congestion"].tolist(), segments["speed"].tolist(),
+                      segment_levels)]
+                 + [lot_label(name, room, total, share) for name, room, total, share in zip(
+                      lots["name"].tolist(), free, spaces, lots["occupancy"].tolist())],
+    }, columns=["key", "name", "lat", "lon", "level", "radius", "colour", "label"])
 
