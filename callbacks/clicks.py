@@ -14,6 +14,7 @@ from urllib.parse import quote_plus
 
 import pandas as pd
 
+from callbacks.state import links_for_everyone
 from core.panels import CrossFilter, Drill, KeyedFilter, OpenLink
 from core.viewstate import FILTER_DIMENSIONS, ViewState
 from data.regions import region_tree
@@ -84,6 +85,11 @@ def click_targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str
     targets: dict[str, str] = {}
     if behaviour is None:
         return targets
+    with links_for_everyone():  # an OpenLink's own URLs too
+        return _targets(view, behaviour, values, targets)
+
+
+def _targets(view: ViewState, behaviour, values: Iterable, targets: dict[str, str]) -> dict[str, str]:
     here = view_href(view)
     toggles = _ToggleLinks(view)
     for value in {str(value) for value in values}:

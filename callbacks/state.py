@@ -6,6 +6,8 @@ URL or a forged callback request is refused like an unknown one.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import time
 from datetime import date
@@ -74,7 +76,27 @@ def resolve_view(pathname: str | None, search: str | None, user=None) -> ViewSta
                       metric_exists=lambda code: code in catalogue())
 
 
+# Set while working out where clicks lead: those URLs are memoized with figures and maps across
+# users, so they are written for the deployment's region, not the user's own default region (a URL
+# without a region means a different place to a county user).
+_links_for_everyone = contextvars.ContextVar("links_for_everyone", default=False)
+
+
+@contextlib.contextmanager
+def links_for_everyone():
+    token = _links_for_everyone.set(True)
+    try:
+        yield
+    finally:
+        _links_for_everyone.reset(token)
+
+
+def link_root() -> str:
+    """The region a URL may leave unwritten: the deployment's inside `links_for_everyone`, else the user's."""
+    return region_tree().root if _links_for_everyone.get() else user_root()
+
+
 def href(view: ViewState, root: str | None = None) -> str:
     """The URL of a view (big-screen mode is written as ?screen=1)."""
     today, _ = data_days()
-    return view_to_path(view) + view_to_search(view, root=root or user_root(), today=today)
+    return view_to_path(view) + view_to_search(view, root=root or link_root(), today=today)

@@ -14,7 +14,7 @@ import dash
 import pandas as pd
 from dash import dcc
 
-from callbacks.state import href
+from callbacks.state import data_days, href, link_root
 from components import figures
 from components.frame import page_grid
 from components.incident_parts import incident_view
@@ -125,11 +125,28 @@ def map_points(view: ViewState) -> pd.DataFrame:
     return density_points(safety.density(view), view.lang, region_names(view.lang))
 
 
+# stands for the incident's id in the one detail URL worked out for a view (see incident_href)
+INCIDENT_STAND_IN = "INCIDENTDETAIL"
+_incident_links: dict[tuple, str] = {}
+
+
+def incident_href(view: ViewState, incident_id: str) -> str:
+    """href(incident_view(view, incident_id)), worked out once per view (and root and data day) with a
+    stand-in for the id: a county map's 500 incidents, each a URL, cost one (about 45 µs each)."""
+    key = (view, link_root(), data_days()[0])
+    template = _incident_links.get(key)
+    if template is None:
+        if len(_incident_links) > 512:
+            _incident_links.clear()
+        template = _incident_links[key] = href(incident_view(view, INCIDENT_STAND_IN))
+    return template.replace(INCIDENT_STAND_IN, incident_id)
+
+
 def open_point(key: str, view: ViewState) -> str | None:
     """An incident opens its detail; a density cell drills into its county; a hazard does nothing."""
     kind, value = key[:1], key[1:]
     if kind == "i" and value.isdigit():
-        return href(incident_view(view, value))
+        return incident_href(view, value)
     if kind == "d" and region_tree().exists(value):
         return href(view.with_region(value))
     return None

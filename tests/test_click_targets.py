@@ -75,3 +75,33 @@ def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_stand_out(
     assert {key.split("-")[0] for key in keys} == {"segment", "lot"}
     assert set(filled.targets["points"]) == set(keys)
     assert chosen.content["points_hideout"]["selected"] == [segment]
+
+
+@pytest.mark.parametrize("view", [VIEW.with_page("/safety"),
+                                  VIEW.with_page("/safety").set_filter("severity", ("3", "4")).set_filter("theme", ("safety",))])
+def test_an_incident_on_the_map_opens_its_detail_as_the_whole_url_would(view):
+    from callbacks.state import href
+    from components.incident_parts import incident_view
+    from pages.safety import incident_href
+
+    for incident in ("7", "123456", "42"):
+        assert incident_href(view, incident) == href(incident_view(view, incident))
+        assert incident in incident_href(view, incident)
+
+
+def test_links_worked_out_for_clicks_are_the_same_for_every_user(monkeypatch):
+    """Click targets are memoized with figures and maps across users: a county user (whose default
+    region is their county) and a city user get URLs that mean the same place, the region written out."""
+    from callbacks import state
+    from callbacks.clicks import click_targets
+    from core.panels import OpenLink
+    from pages.safety import open_point
+
+    view = VIEW.with_page("/safety")
+    for user_root in ("341000", "341003"):
+        monkeypatch.setattr(state, "user_root", lambda user=None, root=user_root: root)
+        targets = click_targets(view, OpenLink(open_point), ["i77", "h5"])
+        assert set(targets) == {"i77"}  # a hazard opens nothing
+        assert parse_qs(urlparse(targets["i77"]).query)["region"] == ["341003"], user_root
+    # outside click targets a link still leaves the user's own region unwritten
+    assert "region=" not in state.href(view)
