@@ -82,14 +82,14 @@ class _ToggleLinks:
 
 def click_targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str]:
     """{clicked value: URL} for every distinct value that leads somewhere else than the view."""
-    targets: dict[str, str] = {}
     if behaviour is None:
-        return targets
+        return {}
     with links_for_everyone():  # an OpenLink's own URLs too
-        return _targets(view, behaviour, values, targets)
+        return _targets(view, behaviour, values)
 
 
-def _targets(view: ViewState, behaviour, values: Iterable, targets: dict[str, str]) -> dict[str, str]:
+def _targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str]:
+    targets: dict[str, str] = {}
     here = view_href(view)
     toggles = _ToggleLinks(view)
     for value in {str(value) for value in values}:
