@@ -62,10 +62,20 @@ def prepare_data() -> None:
 
 
 def layout():
+    from callbacks.first_page import first_page, page_container
+    from callbacks.frame import HEADER_PARTS
     from components.screen import announcement_slot, screen_bar, screen_stores
     from data.cache import data_version
 
     settings = get_settings()
+    # the page the browser shows, drawn into the layout with its header (callbacks/first_page.py)
+    first = first_page()
+    header = dict(zip(HEADER_PARTS, first.header)) if first else {}
+    shown, root_class, view_range = first.header[len(HEADER_PARTS):] if first else (None, None, None)
+
+    def slot(tag, name: str, class_name: str | None):
+        return tag(header.get(name), id=name, **({"className": class_name} if class_name else {}))
+
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="data-version", data=data_version()),
@@ -74,34 +84,36 @@ def layout():
         # Choices the browser passes on only when the user made them (callbacks/interaction.py),
         # and the range the header shows, to tell a chosen range from the picker drawn again.
         *[dcc.Store(id=name) for name in ("brush-choice", "metric-choice", "range-choice", "export-choice",
-                                           "view-range", "page-stale")],
-        dcc.Store(id="header-shown"),  # digests of the header parts the page shows (callbacks/frame.py)
-        *screen_stores(),
+                                           "page-stale")],
+        dcc.Store(id="view-range", data=view_range),
+        dcc.Store(id="header-shown", data=shown),  # digests of the header parts the page shows (callbacks/frame.py)
+        *screen_stores(first.on_screen if first else None),
         html.Header([
             html.Div([
-                html.H1(id="app-title", className="app-title"),
-                html.Div(id="nav-slot", className="nav-slot"),
-                html.Div([html.Div(id="status-slot", className="status-slot"),
-                          html.Div(id="tools-slot", className="tools-slot")], className="header-right"),
+                slot(html.H1, "app-title", "app-title"),
+                slot(html.Div, "nav-slot", "nav-slot"),
+                html.Div([slot(html.Div, "status-slot", "status-slot"),
+                          slot(html.Div, "tools-slot", "tools-slot")], className="header-right"),
             ], className="header-top"),
             html.Div([
-                html.Div(id="crumb-slot", className="crumb-slot"),
-                html.Div([html.Div(id="presets-slot", className="presets-slot"),
-                          html.Div(id="picker-slot", className="picker-slot")],
+                slot(html.Div, "crumb-slot", "crumb-slot"),
+                html.Div([slot(html.Div, "presets-slot", "presets-slot"),
+                          slot(html.Div, "picker-slot", "picker-slot")],
                          id="time-slot", className="time-slot time-controls"),
-                html.Div(id="chips-slot", className="chips-slot"),
+                slot(html.Div, "chips-slot", "chips-slot"),
             ], className="header-bottom"),
             screen_bar(),
         ], className="app-header", id="app-header"),
-        html.Div(id="errors-slot"),
-        html.Main(dash.page_container, className="app-main", id="app-main"),
+        slot(html.Div, "errors-slot", None),
+        html.Main(page_container(first.page, first.store) if first else page_container(), className="app-main",
+                  id="app-main"),
         # Exports: a signed job ticket, the background job's progress, the file.
         dcc.Store(id="export-ticket"),
         dcc.Download(id="export-download"),
         html.Div([html.Progress(id="export-progress", className="export-progress", value=0, max=1),
                   html.Span(id="export-status", role="status")], className="export-bar"),
         announcement_slot(),
-    ], id="app-root", className="app-root")
+    ], id="app-root", className=root_class or "app-root")
 
 
 # Script chunks of the component packages that no cockpit page draws: with eager loading every
@@ -164,6 +176,9 @@ def create_app() -> dash.Dash:
 
     # started by the first request, so that under gunicorn it runs in a worker, not before the fork
     server.before_request(lambda: start_prewarming(server))
+    from callbacks.first_page import say_page_is_drawn
+
+    server.after_request(say_page_is_drawn)
 
     import callbacks.export  # noqa: F401
     import callbacks.frame  # noqa: F401  (registers the generic callbacks)

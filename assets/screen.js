@@ -127,7 +127,8 @@ window.cockpitScreen = (function () {
     function relayout() { fit(); layoutGrid(); }
 
     // #app-root is rendered by Dash after this script runs, its mode class is set by the header
-    // callback, and each page replaces the children of #_pages_content: watch for all three.
+    // (in the layout or by its callback), and each page replaces the children of #_pages_content:
+    // watch for all three.
     function watchRoot() {
         const found = root();
         const pages = document.getElementById("_pages_content");
@@ -140,6 +141,10 @@ window.cockpitScreen = (function () {
         }
         new MutationObserver(relayout).observe(found, {attributes: true, attributeFilter: ["class"]});
         watchValues(pages);
+        // the first page may come inside the layout (callbacks/first_page.py), its values already
+        // there: they are the ones a refresh rolls from
+        pages.querySelectorAll(".kpi-value").forEach(noteValue);
+        showTime();
         // The header is drawn anew with each view, its clock empty: show the time at once, not at
         // the next tick.
         const status = document.getElementById("status-slot");

@@ -80,17 +80,10 @@ def only_changed(parts: list, shown) -> tuple[list, dict]:
             for name, part in zip(HEADER_PARTS, parts)], digests
 
 
-@callback(
-    *[Output(name, "children") for name in HEADER_PARTS],
-    Output("header-shown", "data"),
-    Output("app-root", "className"),
-    Output("view-range", "data"),
-    Input("url", "pathname"),
-    Input("url", "search"),
-    Input("data-version", "data"),
-    State("header-shown", "data"),
-)
-def render_header(pathname, search, _version, shown):
+def header_content(pathname, search, shown=None) -> tuple:
+    """The header for a URL: its parts (HEADER_PARTS; no_update for those the page shows as drawn in
+    `shown`), their digests, the root's class and the range in view. Drawn by the callback below
+    as the URL changes, and into the layout with the first page (callbacks/first_page.py)."""
     view = resolve_view(pathname, search)
     tree = region_tree()
     today, _ = data_days()
@@ -109,6 +102,20 @@ def render_header(pathname, search, _version, shown):
          range_presets(view, today, href), range_picker(view, today), chips(view, href, filter_labels(view)),
          status, header_tools(view), error_banner(view, home)], shown)
     return (*parts, digests, classes, [view.start.isoformat(), view.end.isoformat()])
+
+
+@callback(
+    *[Output(name, "children") for name in HEADER_PARTS],
+    Output("header-shown", "data"),
+    Output("app-root", "className"),
+    Output("view-range", "data"),
+    Input("url", "pathname"),
+    Input("url", "search"),
+    Input("data-version", "data"),
+    State("header-shown", "data"),
+)
+def render_header(pathname, search, _version, shown):
+    return header_content(pathname, search, shown)
 
 
 @callback(

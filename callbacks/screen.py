@@ -31,6 +31,9 @@ clientside_callback(
     Input("data-version", "data"),
     Input("url", "pathname"),
     Input("url", "search"),
+    # not as the page loads: the location tells it the URL as it mounts (an initial call as well
+    # would send the desk's page load a request for its "no update" below)
+    prevent_initial_call=True,
 )
 
 
@@ -38,6 +41,7 @@ clientside_callback(
     Output("screen-reds", "data"),
     Input("screen-view", "data"),
     State("screen-reds", "data"),
+    prevent_initial_call=True,  # its input is set in the browser (screenView), on a wall only
 )
 def open_red_warnings(screen_view, known):
     """On the wall, the open red warnings of the region in view, sent only when they changed.

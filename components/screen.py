@@ -64,17 +64,20 @@ def screen_config(settings: Settings | None = None) -> dict:
     }
 
 
-def screen_stores() -> list:
-    """Non-visual parts of the layout the wall needs (valid in desk mode too, where they idle)."""
-    return [
+def screen_stores(on_screen: bool | None = None) -> list:
+    """Non-visual parts of the layout the wall needs (valid in desk mode too, where they idle).
+    A layout known to be for a desk (`on_screen` False) leaves out the red-warning check's stores:
+    Dash would send their callback on every page load, for an answer of "no update"."""
+    stores = [
         dcc.Store(id="screen-config", data=screen_config()),
         # {hidden, offline}: written by assets/screen.js, read by the interval switch below
         dcc.Store(id="screen-state", data={"hidden": False, "offline": False}),
-        # the open red warnings of the view's region (components.screen.red_warnings)
-        dcc.Store(id="screen-reds", data=None),
-        # {pathname, search, version} of a page in screen mode (set in the browser; none on a desk)
-        dcc.Store(id="screen-view", data=None),
     ]
+    if on_screen is not False:
+        # the open red warnings of the view's region (components.screen.red_warnings), and
+        # {pathname, search, version} of a page in screen mode (set in the browser; none on a desk)
+        stores += [dcc.Store(id="screen-reds", data=None), dcc.Store(id="screen-view", data=None)]
+    return stores
 
 
 def screen_bar() -> html.Div:
