@@ -198,9 +198,21 @@ def _cache_fingerprinted_assets(server) -> None:
     default = server.get_send_file_max_age
 
     def max_age(filename):
-        return 365 * 24 * 3600 if request.args.get("m") else default(filename)
+        return YEAR_SECONDS if request.args.get("m") else default(filename)
 
     server.get_send_file_max_age = max_age
+
+    # Dash links its icon with its own version (`/_favicon.ico?v=4.4.1`) but serves it with no
+    # caching headers: Chromium then fetched it again with every click that changes the URL.
+    @server.after_request
+    def keep_icon(response):
+        if request.path.endswith("/_favicon.ico") and request.args.get("v") and response.status_code == 200:
+            response.cache_control.public = True
+            response.cache_control.max_age = YEAR_SECONDS
+        return response
+
+
+YEAR_SECONDS = 365 * 24 * 3600
 
 
 def _register_routes(server) -> None:

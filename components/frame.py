@@ -111,10 +111,15 @@ def error_banner(view: ViewState, home_href: str) -> html.Div:
     ], id="view-errors", className="view-errors", role="alert")
 
 
-def graph_config(view: ViewState) -> dict:
+def graph_config(view: ViewState, panel: Panel | None = None) -> dict:
+    """Plotly's settings for a panel's chart. Its tool bar (zoom, pan, reset) shows on a desk for the
+    time charts one may brush, the only ones a zoom serves; on the others it would only cover the
+    top-right marks as the pointer comes near (the first bar of a ranking), and each panel's export
+    menu gives the image."""
+    zooms = panel is None or panel.brush
     return {
         "displaylogo": False, "locale": "zh-CN" if view.lang == "zh" else "en", "responsive": True,
-        "displayModeBar": False if view.screen else "hover",
+        "displayModeBar": "hover" if zooms and not view.screen else False,
         "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines",
                                    "hoverClosestCartesian", "hoverCompareCartesian"],
         "toImageButtonOptions": {"format": "png", "scale": 2},
@@ -125,7 +130,7 @@ def panel_card(panel: Panel, view: ViewState, tools=None) -> html.Section:
     """The shell of one panel; its content is filled by the generic panel callbacks."""
     pid = panel.id
     if panel.kind == "graph":
-        body = dcc.Graph(id={"type": "graph", "id": pid}, config=graph_config(view), className="panel-graph",
+        body = dcc.Graph(id={"type": "graph", "id": pid}, config=graph_config(view, panel), className="panel-graph",
                          figure={"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)",
                                                         "plot_bgcolor": "rgba(0,0,0,0)",
                                                         "xaxis": {"visible": False}, "yaxis": {"visible": False}}})

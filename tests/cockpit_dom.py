@@ -57,10 +57,19 @@ def wait_settled(page, timeout: int = 20000) -> None:
     page.wait_for_function("() => !!window.store && !window.store.getState().isLoading", timeout=timeout)
 
 
+def wait_drawn_graph(page, panel_id: str, timeout: int = 20000) -> None:
+    """Wait until the panel's chart is drawn: a page that arrives with the layout has nothing
+    pending in Dash while plotly still draws its charts."""
+    page.wait_for_function(
+        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
+                      return !!(el && el._fullData && el._fullData.length); }""", arg=panel_id, timeout=timeout)
+
+
 def click_bar(page, panel_id: str, trace: int, value: str) -> None:
     """Click the bar of a bar trace whose customdata is `value`, on its part inside the plot area
     (a bar that starts below the axis range runs on, clipped, under the next panel)."""
     wait_settled(page)
+    wait_drawn_graph(page, panel_id)
     data = graph_data(page, panel_id)
     keys = [str(k[0] if isinstance(k, list) else k) for k in data[trace]["customdata"]]
     bar_layer = sum(1 for t in data[:trace] if t["type"] == "bar")  # bar traces are drawn in one layer

@@ -223,3 +223,43 @@ def test_a_drill_asks_the_server_for_the_panels_not_for_the_page(page, demo_env)
     assert page.evaluate("() => window.cockpitRouter.sent") == before["sent"] + 1
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "黄山区"  # the region came along
     assert page.console_errors == []
+
+
+def test_a_click_on_a_bar_goes_straight_to_its_link(page, demo_env):
+    """A bar's click follows the URL the server put in the page's click-targets store at once
+    (assets/cockpit_events.js), one history entry, and the page then shows that view."""
+    from cockpit_dom import click_bar, wait_for_series
+    from data.queries import traffic
+
+    city = ViewState(region="341000", start=date(2026, 11, 19), end=DEMO_END)
+    page.goto(page.base + "/traffic")
+    worst = traffic.worst_segments_now(city)
+    wait_for_series(page, "traffic.worst", 0, "x", worst["congestion"][::-1], tolerance=1e-9)
+    wait_settled(page)
+    history = page.evaluate("() => history.length")
+    segment = str(worst["segment_id"].iloc[0])
+    click_bar(page, "traffic.worst", 0, segment)
+    page.wait_for_url(re.compile(rf"/traffic\?segment={segment}$"))
+    chosen = city.set_filter("segment", (segment,))
+    wait_for_series(page, "traffic.hours", 0, "y", traffic.hour_profile(chosen)["congestion"])
+    assert page.evaluate("() => window.cockpitClicks.followed") == 1
+    assert page.evaluate("() => history.length") == history + 1  # the callback route added nothing
+    assert page.console_errors == []
+
+
+def test_the_first_bar_of_a_ranking_is_not_under_a_tool_bar(page, demo_env):
+    """Plotly's tool bar (zoom, pan) shows only on the time charts one may brush: on a ranking it
+    came up over the first bar as the pointer reached it, and the click hit a zoom button."""
+    from cockpit_dom import click_bar, graph_data, wait_drawn_graph
+
+    page.goto(page.base + "/")
+    wait_for_kpi(page, "tourism.visitors", expected_kpis("341000")["tourism.visitors"])
+    wait_drawn_graph(page, "overview.ranking")
+    first = graph_data(page, "overview.ranking")[0]["customdata"][-1]  # drawn at the top
+    first = str(first[0] if isinstance(first, list) else first)
+    click_bar(page, "overview.ranking", 0, first)
+    page.wait_for_url(re.compile(rf"region={first}"))
+    assert page.locator('[id="panel-overview.ranking"] .modebar-btn').count() == 0
+    page.locator('[id="panel-overview.trend"] .js-plotly-plot').hover()
+    assert page.locator('[id="panel-overview.trend"] .modebar-btn').count() > 0
+    assert page.console_errors == []
