@@ -78,8 +78,8 @@ def page_container(content=None, store=None) -> html.Div:
 class FirstPage:
     """The URL's header content (callbacks.frame.header_content) and its page, for the layout."""
 
-    def __init__(self, url: str, header: tuple, page, store: dict, on_screen: bool):
-        self.url, self.header, self.page, self.store, self.on_screen = url, header, page, store, on_screen
+    def __init__(self, header: tuple, page, store: dict, on_screen: bool):
+        self.header, self.page, self.store, self.on_screen = header, page, store, on_screen
 
 
 def first_page() -> FirstPage | None:
@@ -96,8 +96,7 @@ def first_page() -> FirstPage | None:
     pathname, search = wanted
     try:
         page, store = routed_page(pathname, search)
-        found = FirstPage(pathname + search, header_content(pathname, search), page, store,
-                          resolve_view(pathname, search).screen)
+        found = FirstPage(header_content(pathname, search), page, store, resolve_view(pathname, search).screen)
     except Exception:
         log.exception("the first page of %s%s could not be built into the layout", pathname, search)
         return None

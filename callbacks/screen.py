@@ -31,9 +31,6 @@ clientside_callback(
     Input("data-version", "data"),
     Input("url", "pathname"),
     Input("url", "search"),
-    # not as the page loads: the location tells it the URL as it mounts (an initial call as well
-    # would send the desk's page load a request for its "no update" below)
-    prevent_initial_call=True,
 )
 
 
@@ -41,7 +38,8 @@ clientside_callback(
     Output("screen-reds", "data"),
     Input("screen-view", "data"),
     State("screen-reds", "data"),
-    prevent_initial_call=True,  # its input is set in the browser (screenView), on a wall only
+    prevent_initial_call=True,  # its input is set in the browser (screenView), on a wall only: the
+    # layout's empty value would cost a wall's page load a request for "no update"
 )
 def open_red_warnings(screen_view, known):
     """On the wall, the open red warnings of the region in view, sent only when they changed.
