@@ -116,21 +116,32 @@ def map_content(panel_id: str, view: ViewState) -> Filled:
     targets = {"regions": click_targets(view, Drill(), props["hideout"]["values"]),
                "points": click_targets(view, panel.map.point_click,
                                        [f["properties"]["key"] for f in props["points"]["features"]])}
-    # The fingerprint leads with the bounds, so the next fill can tell whether the map must move.
-    bounds = hashlib.blake2b(pickle.dumps(props["viewport"]["bounds"]), digest_size=4).hexdigest()
-    return Filled(props, f"{bounds}:{hashlib.blake2b(pickle.dumps(props), digest_size=12).hexdigest()}", targets)
+    # The fingerprint is one digest per part of the map, so the next fill can send only the parts
+    # that changed: a map whose bounds are those it shows is not flown there again, and a
+    # cross-filter that outlines a point sends its selection, not the county's thousands of points
+    # again (the browser would draw them all anew).
+    hash_ = ":".join(hashlib.blake2b(pickle.dumps(props[part] if part != "viewport" else props[part]["bounds"]),
+                                     digest_size=6).hexdigest() for part in MAP_PARTS)
+    return Filled(props, hash_, targets)
+
+
+# the parts of a map's content, each an output of the fill (fill_panels' map_part)
+MAP_PARTS = ("viewport", "url", "hideout", "points", "points_hideout")
 
 
 def _map(panel: Panel, view: ViewState) -> Filled:
     return map_content(panel.id, view)
 
 
-def _same_place(filled: Filled, old_hash: str | None) -> Filled:
-    """A map whose bounds are those it shows is not flown there again: a cross-filter redraws its
-    points where they are (a flight would also move them under the pointer of someone clicking)."""
-    if filled.hash and old_hash and filled.hash.split(":")[0] == old_hash.split(":")[0]:
-        return filled._replace(content={**filled.content, "viewport": no_update})
-    return filled
+def _changed_parts(filled: Filled, old_hash: str | None) -> Filled:
+    """A map's content with no update for each part the page shows already (by the parts'
+    digests); everything when the page's fingerprint is of another form."""
+    old = (old_hash or "").split(":")
+    new = (filled.hash or "").split(":")
+    if len(old) != len(MAP_PARTS) or len(new) != len(MAP_PARTS):
+        return filled
+    return filled._replace(content={**filled.content, **{part: no_update for part, was, now in zip(MAP_PARTS, old, new)
+                                                          if was == now}})
 
 
 def _html_failure(view: ViewState):
@@ -217,7 +228,7 @@ def _finished(requested: tuple[str, dict, str | None], panel: Panel, view: ViewS
     if filled.hash is not None and filled.hash == old_hash and (refresh or kind != "html"):
         return Filled(no_update, no_update, filled.targets)
     if kind == "map":
-        return _same_place(filled, old_hash)
+        return _changed_parts(filled, old_hash)
     return filled
 
 

@@ -18,7 +18,6 @@ from core.i18n import pick
 from data.catalogue import LEVEL_NAMES, Indicator, indicator
 from data.queries.labels import fixed_label
 
-MUTED = "#9aa7b8"  # points not selected while something is
 
 
 def _level_colours(levels) -> list[str]:
@@ -216,12 +215,11 @@ def parking_trend_figure(frame: pd.DataFrame, lang: str) -> plot.Figure:
 
 
 # -- the map ------------------------------------------------------------------------------------
-def map_points(segments: pd.DataFrame, lots: pd.DataFrame, lang: str, selected_segments: set[str],
-               selected_lots: set[str]) -> pd.DataFrame:
+def map_points(segments: pd.DataFrame, lots: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Segments (small dots coloured by congestion level) and lots (circles sized by free spaces,
-    coloured by occupancy level). Keys: "segment-<id>" and "lot-<id>"; when something is selected,
-    the rest turn grey."""
-    anything = bool(selected_segments or selected_lots)
+    coloured by occupancy level). Keys: "segment-<id>" and "lot-<id>". The chosen ones are drawn
+    from the map's hideout (assets/cockpit_map.js: outlined, the rest dimmed), so a choice changes
+    nothing here and the page is sent only the choice, not the county's points again."""
     names = LEVEL_NAMES[lang]
     # column by column, each label in the page's language only (a county has hundreds of each,
     # thousands at production scale)
@@ -231,8 +229,6 @@ def map_points(segments: pd.DataFrame, lots: pd.DataFrame, lang: str, selected_s
     segment_levels = [int(level) for level in segments["level"].tolist()]
     lot_levels = [int(level) for level in lots["level"].tolist()]
     free, spaces = [int(value) for value in lots["free"].tolist()], [int(value) for value in lots["spaces"].tolist()]
-    chosen_segments = [str(segment) in selected_segments for segment in segment_ids]
-    chosen_lots = [str(lot) in selected_lots for lot in lot_ids]
     return pd.DataFrame({
         "key": [f"segment-{segment}" for segment in segment_ids] + [f"lot-{lot}" for lot in lot_ids],
         "name": segments["name"].tolist() + lots["name"].tolist(),
@@ -240,13 +236,11 @@ def map_points(segments: pd.DataFrame, lots: pd.DataFrame, lang: str, selected_s
         "lon": segments["lon"].tolist() + lots["lon"].tolist(),
         "level": segment_levels + lot_levels,
         # a lot's area ∝ free spaces: radius 5 (full) … about 16 (a thousand free)
-        "radius": [9 if chosen else 6 for chosen in chosen_segments]
-                  + [5 + math.sqrt(max(room, 0)) / 3 + (3 if chosen else 0) for room, chosen in zip(free, chosen_lots)],
-        "colour": [MUTED if anything and not chosen else None for chosen in chosen_segments + chosen_lots],
+        "radius": [6] * len(segment_ids) + [5 + math.sqrt(max(room, 0)) / 3 for room in free],
         "label": [segment_label(name, congestion, speed, names[level]) for name, congestion, speed, level in zip(
                       segments["name"].tolist(), segments["congestion"].tolist(), segments["speed"].tolist(),
                       segment_levels)]
                  + [lot_label(name, room, total, share) for name, room, total, share in zip(
                       lots["name"].tolist(), free, spaces, lots["occupancy"].tolist())],
-    }, columns=["key", "name", "lat", "lon", "level", "radius", "colour", "label"])
+    }, columns=["key", "name", "lat", "lon", "level", "radius", "label"])
 

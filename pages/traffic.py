@@ -141,10 +141,8 @@ def map_data(view: ViewState) -> pd.DataFrame:
 
 
 def points(view: ViewState) -> pd.DataFrame:
-    """At county level: every segment and lot of the county (the selected ones stand out)."""
-    everything = narrow(view, ())
-    return map_points(traffic.segments_now(everything), traffic.parking_now(everything), view.lang,
-                      figures.selected_of(view, "segment"), figures.selected_of(view, "lot"))
+    """At county level: every segment and lot of the county (the map outlines the chosen ones)."""
+    return map_points(traffic.segments_now(view), traffic.parking_now(view), view.lang)
 
 
 PANELS = register_panels(PATH, [
@@ -156,8 +154,7 @@ PANELS = register_panels(PATH, [
                  source_zh="预警引擎（指标目录阈值）", source_en="Warnings engine (catalogue thresholds)"),
     TrafficPanel("traffic.map", "路网与停车地图", "Roads and parking map", query=map_data, width=5, height=2,
                  indicators=MAP_METRICS[:1],
-                 map=MapSpec(metrics=MAP_METRICS, points=points, point_click=KeyedFilter(("segment", "lot")),
-                             point_filters=("segment", "lot"))),
+                 map=MapSpec(metrics=MAP_METRICS, points=points, point_click=KeyedFilter(("segment", "lot")))),
     TrafficPanel("traffic.ranking", "区县排名", "County ranking", query=map_data, figure=ranking_figure, click=Drill(),
                  width=3, indicators=MAP_METRICS[:1]),
     TrafficPanel("traffic.worst", "当前最堵路段", "Most congested segments now", query=traffic.worst_segments_now,

@@ -60,7 +60,7 @@ def test_a_keyed_map_point_toggles_its_own_dimension():
     assert parse_qs(urlparse(targets["lot-2"]).query)["segment"] == ["7"]
 
 
-def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_stand_out(demo_env):
+def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_are_outlined(demo_env):
     from flask import Flask
 
     from callbacks.panels import _map
@@ -75,6 +75,8 @@ def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_stand_out(
     assert {key.split("-")[0] for key in keys} == {"segment", "lot"}
     assert set(filled.targets["points"]) == set(keys)
     assert chosen.content["points_hideout"]["selected"] == [segment]
+    # the choice is drawn from the hideout: the points are those shown, and are not sent again
+    assert chosen.content["points"] == filled.content["points"]
 
 
 @pytest.mark.parametrize("view", [VIEW.with_page("/safety"),

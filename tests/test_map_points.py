@@ -21,8 +21,8 @@ def test_institutions_are_keyed_by_tier_sized_by_beds_and_labelled_in_the_pages_
     assert en["label"].tolist() == ["黄山区福利院 (县级) · 100 beds · 92% occupied", "汤口镇养老院 (乡镇) · 16 beds · — occupied"]
 
 
-def test_segments_and_lots_are_keyed_by_kind_and_a_choice_greys_the_rest():
-    from components.traffic_parts import MUTED, map_points
+def test_segments_and_lots_are_keyed_by_kind_and_labelled_in_the_pages_language():
+    from components.traffic_parts import map_points
     from data.catalogue import LEVEL_NAMES
 
     segments = pd.DataFrame({"segment_id": [7], "name": ["迎宾大道"], "lat": [29.7], "lon": [118.3], "level": [3],
@@ -30,18 +30,14 @@ def test_segments_and_lots_are_keyed_by_kind_and_a_choice_greys_the_rest():
     lots = pd.DataFrame({"lot_id": [11, 12], "name": ["老街停车场", "高铁站停车场"], "lat": [29.71, 29.72],
                          "lon": [118.31, 118.32], "level": [1, 0], "free": [1200, 0], "spaces": [1500, 300],
                          "occupancy": [20.0, 100.0]})
-    plain = map_points(segments, lots, "zh", set(), set())
-    assert plain["key"].tolist() == ["segment-7", "lot-11", "lot-12"]
-    assert plain["radius"].tolist() == [6, 5 + math.sqrt(1200) / 3, 5]
-    assert plain["colour"].isna().all()
-    assert plain["label"].tolist() == [f"迎宾大道 · 拥堵指数 2.35 · 18 km/h · {LEVEL_NAMES['zh'][3]}",
-                                       "老街停车场 · 空余 1,200/1,500 · 占用 20%", "高铁站停车场 · 空余 0/300 · 占用 100%"]
-
-    chosen = map_points(segments, lots, "en", set(), {"12"})
-    assert chosen["radius"].tolist() == [6, 5 + math.sqrt(1200) / 3, 8]
-    assert [c if isinstance(c, str) else None for c in chosen["colour"]] == [MUTED, MUTED, None]
-    assert chosen["label"].tolist() == [f"迎宾大道 · congestion 2.35 · 18 km/h · {LEVEL_NAMES['en'][3]}",
-                                        "老街停车场 · free 1,200/1,500 · 20% full", "高铁站停车场 · free 0/300 · 100% full"]
+    zh, en = map_points(segments, lots, "zh"), map_points(segments, lots, "en")
+    assert zh["key"].tolist() == ["segment-7", "lot-11", "lot-12"]
+    assert zh["radius"].tolist() == [6, 5 + math.sqrt(1200) / 3, 5]
+    assert zh["level"].tolist() == [3, 1, 0]
+    assert zh["label"].tolist() == [f"迎宾大道 · 拥堵指数 2.35 · 18 km/h · {LEVEL_NAMES['zh'][3]}",
+                                    "老街停车场 · 空余 1,200/1,500 · 占用 20%", "高铁站停车场 · 空余 0/300 · 占用 100%"]
+    assert en["label"].tolist() == [f"迎宾大道 · congestion 2.35 · 18 km/h · {LEVEL_NAMES['en'][3]}",
+                                    "老街停车场 · free 1,200/1,500 · 20% full", "高铁站停车场 · free 0/300 · 100% full"]
 
 
 def test_points_without_a_place_are_left_out_and_places_are_rounded():

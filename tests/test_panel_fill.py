@@ -84,8 +84,9 @@ def test_a_fill_the_cache_answers_checks_out_no_connection(backend, tmp_path, mo
 
 
 def test_a_map_moves_on_a_drill_and_stays_put_on_a_cross_filter(demo_env):
-    """Choosing a spot redraws the county map's points where they are; drilling to another county
-    flies the map there (a flight on every filter would move the points under the pointer)."""
+    """Choosing a spot outlines it on the county map where it is, sending only the selection;
+    drilling to another county flies the map there (a flight on every filter would move the points
+    under the pointer)."""
     from dash import no_update
 
     from callbacks.panels import fill
@@ -101,6 +102,16 @@ def test_a_map_moves_on_a_drill_and_stays_put_on_a_cross_filter(demo_env):
     assert filtered.content["viewport"] is no_update
     assert filtered.content["points_hideout"] == {"selected": ["3"]}  # the point is outlined in place
     assert filtered.hash != first.hash
+    # the county's outline, colours and points are what the page shows: only the selection is sent
+    assert first.content["points"]["features"]
+    assert all(filtered.content[part] is no_update for part in ("url", "hideout", "points"))
+
+    (again,) = fill([("map", ident, filtered.hash)], county, refresh=False)  # the chip removed
+    assert again.content["points_hideout"] == {"selected": []}
+    assert again.content["points"] is no_update
+
+    (unknown,) = fill([("map", ident, "an-old-fingerprint")], county, refresh=False)  # sends it all
+    assert unknown.content["points"] == first.content["points"] and unknown.content["viewport"] is not no_update
 
     (elsewhere,) = fill([("map", ident, filtered.hash)], county.with_region("341021"), refresh=False)
     assert elsewhere.content["viewport"]["bounds"] == region_tree().bounds("341021")

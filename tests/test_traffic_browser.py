@@ -50,6 +50,10 @@ def test_drill_on_the_map_then_filter_by_segment_hour_and_lot(page, demo_env):
     wait_for_series(page, "traffic.hours", 0, "y", traffic.hour_profile(chosen)["congestion"])
     wait_for_series(page, "traffic.trend", 0, "y", traffic.congestion_trend(chosen)["value"])
     assert graph_data(page, "traffic.worst")[0]["x"] == pytest.approx(list(worst["congestion"][::-1]))  # not filtered
+    # the chosen segment is outlined on the map, the others dimmed (only the choice was sent)
+    page.wait_for_function("""() => document.querySelectorAll(
+        '[id="panel-traffic.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]').length === 1""")
+    assert page.locator('[id="panel-traffic.map"] path.leaflet-interactive[fill-opacity="0.25"]').count() >= points - 1
 
     # cross-filter: 08:00 on the hour profile → the segment ranking is of 8 o'clock
     click_bar(page, "traffic.hours", 0, "8")
