@@ -57,7 +57,7 @@ window.cockpitMap = (function () {
             radius: radius, color: selected ? "#f59f00" : "#ffffff", weight: selected ? 3 : 1.2,
             fillColor: p.colour || LEVELS[level] || LEVELS[0], fillOpacity: dim ? 0.25 : 0.85,
         });
-        marker.bindTooltip(escapeHtml(p.label || p.name || ""), {direction: "top"});
+        marker.bindTooltip(escapeHtml(p.label || ""), {direction: "top"});
         if (selected) {
             // drawn above its neighbours (a chosen spot next to another must stay clickable, to take
             // it off again): after the whole layer is added, which happens in one go

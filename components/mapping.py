@@ -30,23 +30,24 @@ def region_values(panel: Panel, view: ViewState) -> pd.DataFrame:
 
 def points_collection(frame: pd.DataFrame) -> dict:
     """The points of a frame (key, name, lat, lon[, label, level, radius, colour]) as GeoJSON;
-    points without a place are left out. (Column by column, places rounded and checked as arrays:
-    a county's thousands of points.)"""
+    points without a place are left out. Each point carries what its marker shows: the label (its
+    tooltip; the name when there is none), level, radius and colour — a county's thousands of points
+    are sent whole on a drill, so nothing else. (Column by column, places rounded and checked as
+    arrays.)"""
     def column(name: str, default=None) -> list:
         return frame[name].tolist() if name in frame else [default] * len(frame)
 
     lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     placed = (~(np.isnan(lat) | np.isnan(lon))).tolist()
-    names = column("name")
     features = []
-    for key, name, label, level, radius, colour, x, y, here in zip(
-            column("key"), names, column("label") if "label" in frame else names, column("level", 0),
+    for key, label, level, radius, colour, x, y, here in zip(
+            column("key"), column("label" if "label" in frame else "name"), column("level", 0),
             column("radius", 7), column("colour"), np.round(lon, 5).tolist(), np.round(lat, 5).tolist(), placed):
         if not here:
             continue
-        properties = {"key": str(key), "name": name, "label": label, "level": int(level or 0),
-                      "radius": float(radius or 7)}
+        properties = {"key": str(key), "label": label, "level": int(level or 0),
+                      "radius": round(float(radius or 7), 1)}
         if isinstance(colour, str):
             properties["colour"] = colour
         features.append({"type": "Feature", "properties": properties,

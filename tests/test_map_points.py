@@ -48,5 +48,8 @@ def test_points_without_a_place_are_left_out_and_places_are_rounded():
     features = points_collection(frame)["features"]
     assert [f["properties"]["key"] for f in features] == ["1"]
     assert features[0]["geometry"]["coordinates"] == [118.31234, 29.71235]
-    assert features[0]["properties"] == {"key": "1", "name": "a", "label": "a", "level": 2, "radius": 7.0,
-                                         "colour": "#ccc"}
+    assert features[0]["properties"] == {"key": "1", "label": "a", "level": 2, "radius": 7.0, "colour": "#ccc"}
+    # what a marker shows, and no more: the label stands for the name, the radius to a tenth
+    sized = points_collection(frame.assign(label=["a · 3 beds", "b", "c"], radius=[7.8564064, 5, 5]))
+    assert sized["features"][0]["properties"] == {"key": "1", "label": "a · 3 beds", "level": 2, "radius": 7.9,
+                                                  "colour": "#ccc"}
