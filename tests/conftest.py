@@ -89,6 +89,20 @@ def demo_database(request, database: str):
         forget_data_version()
 
 
+@pytest.fixture
+def app_client(demo_env):
+    """The app in this process, asked without a server (Flask's test client). Its prewarming stays
+    off: started by a first request, its thread would read the database beside later tests."""
+    from core.settings import get_settings, override_settings
+
+    import app
+
+    before = get_settings().prewarm_seconds
+    override_settings(prewarm_seconds=0)
+    yield app.server.test_client()
+    override_settings(prewarm_seconds=before)
+
+
 @pytest.fixture(scope="session")
 def served_app(demo_env):
     app = ServedApp(demo_env["url"], demo_env["folder"], {"COCKPIT_DEMO_END": DEMO_END.isoformat()})

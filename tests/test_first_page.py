@@ -19,10 +19,8 @@ SHEXIAN = "341021"
 
 
 @pytest.fixture
-def client(demo_env):
-    import app
-
-    return app.server.test_client()
+def client(app_client):
+    return app_client
 
 
 def layout_for(client, url: str | None):

@@ -6,10 +6,8 @@ import pytest
 
 
 @pytest.fixture
-def client(demo_env):
-    import app
-
-    return app.server.test_client()
+def client(app_client):
+    return app_client
 
 
 def test_versioned_assets_and_the_icon_are_kept_a_year(client):
