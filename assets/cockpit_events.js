@@ -16,8 +16,12 @@ window.dash_clientside.cockpitEvents = (function () {
         return window.location.pathname + window.location.search;
     }
 
+    function leadsElsewhere(target) {
+        return typeof target === "string" && target !== "" && target !== here();
+    }
+
     function follow(target) {
-        return (typeof target === "string" && target && target !== here()) ? target : noUpdate();
+        return leadsElsewhere(target) ? target : noUpdate();
     }
 
     function trigger() {
@@ -43,6 +47,60 @@ window.dash_clientside.cockpitEvents = (function () {
             value = value[0];
         }
         return value === undefined || value === null ? null : String(value);
+    }
+
+    /* A click on a chart's mark goes to its URL at once, the way a dcc.Link does (the URL pushed,
+     * the page's locations told): the route through the graph's clickData and graphClick below
+     * costs Dash two rounds of its callback machinery, some 20-30 ms before the page asks the
+     * server for anything. The URL is read from the click-targets store in Dash's state; when it
+     * cannot be, graphClick does the work as before (it finds an URL already followed and stops). */
+    const clicks = window.cockpitClicks = {followed: 0};  // for diagnosis and tests
+
+    function storedTargets() {
+        const state = window.store && window.store.getState();
+        const entries = state && state.paths && state.paths.objs && state.paths.objs["id,type"];
+        const entry = (entries || []).find(function (e) { return e.values[1] === "click-targets"; });
+        if (!entry) { return null; }
+        let node = state.layout;
+        for (const key of entry.path) { node = node === null || node === undefined ? node : node[key]; }
+        return (node && node.props && node.props.data) || null;
+    }
+
+    function followMark(gd, event) {
+        const panel = gd.closest("[data-panel]");
+        const all = panel ? storedTargets() : null;
+        const target = all && (all[panel.dataset.panel] || {})[clickedValue(((event && event.points) || [])[0])];
+        if (leadsElsewhere(target)) {
+            clicks.followed += 1;
+            window.history.pushState({}, "", target);
+            window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+        }
+    }
+
+    function listenToCharts() {
+        const plotly = window.Plotly;
+        if (!plotly || plotly.react.__cockpitClicks) { return; }
+        const react = plotly.react;
+        // every chart of a page is drawn through Plotly.react (dcc.Graph): the first draw gives
+        // it its event emitter, and the listener is added once
+        plotly.react = function (gd) {
+            const result = react.apply(this, arguments);
+            Promise.resolve(result).then(function () {
+                if (gd && typeof gd.on === "function" && !gd.__cockpitClicks && gd.closest && gd.closest(".panel-graph")) {
+                    gd.__cockpitClicks = true;
+                    gd.on("plotly_click", function (event) { followMark(gd, event); });
+                }
+            });
+            return result;
+        };
+        plotly.react.__cockpitClicks = true;
+    }
+
+    // plotly.js loads after the assets, before any chart is drawn
+    if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", listenToCharts);
+    } else {
+        listenToCharts();
     }
 
     return {
@@ -161,67 +219,4 @@ window.dash_clientside.cockpitEvents = (function () {
         });
     }
     window.addEventListener("load", watch);
-})();
-
-/* A click on a chart's mark goes to its URL at once, the way a dcc.Link does (the URL pushed, the
- * page's locations told): the graph's clickData → graphClick callback → location route above costs
- * Dash two rounds of its callback machinery, some 20-30 ms before the page asks the server for
- * anything. The URL is the one the server put in the page's click-targets store, read from Dash's
- * state; when it cannot be read, the callback route does the work as before (graphClick finds the
- * URL already followed and does nothing more). */
-(function () {
-    const counts = window.cockpitClicks = {followed: 0};  // for diagnosis and tests
-
-    function clickTargets() {
-        const state = window.store && window.store.getState();
-        const entries = state && state.paths && state.paths.objs && state.paths.objs["id,type"];
-        const entry = (entries || []).find(function (e) { return e.values[1] === "click-targets"; });
-        if (!entry) { return null; }
-        let node = state.layout;
-        for (const key of entry.path) { node = node === null || node === undefined ? node : node[key]; }
-        return (node && node.props && node.props.data) || null;
-    }
-
-    function valueOf(point) {
-        let value = point ? point.customdata : undefined;
-        while (Array.isArray(value)) { value = value[0]; }
-        return value === undefined || value === null ? null : String(value);
-    }
-
-    function follow(gd, event) {
-        const panel = gd.closest("[data-panel]");
-        const targets = panel ? clickTargets() : null;
-        const target = targets && (targets[panel.dataset.panel] || {})[valueOf((event && event.points || [])[0])];
-        if (typeof target !== "string" || !target || target === window.location.pathname + window.location.search) {
-            return;
-        }
-        counts.followed += 1;
-        window.history.pushState({}, "", target);
-        window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
-    }
-
-    function install() {
-        const plotly = window.Plotly;
-        if (!plotly || plotly.react.__cockpitClicks) { return; }
-        const react = plotly.react;
-        // every chart of a page is drawn through Plotly.react (dcc.Graph): the first draw gives
-        // it its event emitter, and the listener is added once
-        plotly.react = function (gd) {
-            const result = react.apply(this, arguments);
-            Promise.resolve(result).then(function () {
-                if (gd && typeof gd.on === "function" && !gd.__cockpitClicks && gd.closest && gd.closest(".panel-graph")) {
-                    gd.__cockpitClicks = true;
-                    gd.on("plotly_click", function (event) { follow(gd, event); });
-                }
-            });
-            return result;
-        };
-        plotly.react.__cockpitClicks = true;
-    }
-
-    if (document.readyState === "loading") {
-        document.addEventListener("DOMContentLoaded", install);
-    } else {
-        install();
-    }
 })();

@@ -111,15 +111,14 @@ def error_banner(view: ViewState, home_href: str) -> html.Div:
     ], id="view-errors", className="view-errors", role="alert")
 
 
-def graph_config(view: ViewState, panel: Panel | None = None) -> dict:
+def graph_config(view: ViewState, panel: Panel) -> dict:
     """Plotly's settings for a panel's chart. Its tool bar (zoom, pan, reset) shows on a desk for the
     time charts one may brush, the only ones a zoom serves; on the others it would only cover the
     top-right marks as the pointer comes near (the first bar of a ranking), and each panel's export
     menu gives the image."""
-    zooms = panel is None or panel.brush
     return {
         "displaylogo": False, "locale": "zh-CN" if view.lang == "zh" else "en", "responsive": True,
-        "displayModeBar": "hover" if zooms and not view.screen else False,
+        "displayModeBar": "hover" if panel.brush and not view.screen else False,
         "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines",
                                    "hoverClosestCartesian", "hoverCompareCartesian"],
         "toImageButtonOptions": {"format": "png", "scale": 2},

@@ -250,7 +250,7 @@ def test_a_click_on_a_bar_goes_straight_to_its_link(page, demo_env):
 def test_the_first_bar_of_a_ranking_is_not_under_a_tool_bar(page, demo_env):
     """Plotly's tool bar (zoom, pan) shows only on the time charts one may brush: on a ranking it
     came up over the first bar as the pointer reached it, and the click hit a zoom button."""
-    from cockpit_dom import click_bar, graph_data, wait_drawn_graph
+    from cockpit_dom import click_bar, wait_drawn_graph
 
     page.goto(page.base + "/")
     wait_for_kpi(page, "tourism.visitors", expected_kpis("341000")["tourism.visitors"])
