@@ -264,7 +264,8 @@ def fill_layout(tree, view: ViewState):
             shells[("map-regions", pid)].hideout = props["hideout"]
             shells[("map-points", pid)].data = props["points"]
             shells[("map-points", pid)].hideout = props["points_hideout"]
-            shells[("map", pid)].bounds = props["viewport"]["bounds"]
+            # fitted as it mounts, at once (a map's `bounds` yield to its center and zoom)
+            shells[("map", pid)].viewport = {**props["viewport"], "transition": "fitBounds"}
         else:
             setattr(shells[(kind, pid)], "figure" if kind == "graph" else "children", filled.content)
         if (f"{kind}-hash", pid) in shells:

@@ -156,6 +156,15 @@ def test_a_page_load_sends_no_callback_and_back_returns_to_it(page):
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "歙县"
     assert page.evaluate("() => window.cockpitRouter.firstPage") is True
     assert requests == []  # the header, the page and its panels came with the layout
+    # the map is fitted to the county, as after a drill (not left at the city's view around it)
+    fill = page.wait_for_function("""() => {
+        const map = document.querySelector('[data-panel="traffic.map"] .leaflet-container');
+        const outline = map && map.querySelector('.leaflet-overlay-pane path.leaflet-interactive');
+        if (!outline) return null;
+        const m = map.getBoundingClientRect(), o = outline.getBoundingClientRect();
+        return Math.max(o.width / m.width, o.height / m.height);
+    }""").json_value()
+    assert fill > 0.7
 
     # a click still goes to the server, and back to the first URL draws the first page again
     worst = traffic.worst_segments_now(county)
