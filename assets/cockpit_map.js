@@ -45,6 +45,44 @@ window.cockpitMap = (function () {
             return "<b>" + escapeHtml(name) + "</b>" + (v ? "<br>" + escapeHtml(v) : "");
         }, {permanent: !!h.permanentLabels, direction: "center", className: "cockpit-map-label"});
     }
+    // A county's points (thousands of institutions, segments or incidents) are drawn on one canvas
+    // per map: as SVG each would be an element of the page — 5,000 of them made a drill's page
+    // build and every later layout of the page (each chart's redraw measures it) far slower.
+    const canvases = new WeakMap();
+    const mapsByContainer = new WeakMap();
+    function pointsCanvas(map) {
+        if (!map) {
+            return undefined;
+        }
+        let canvas = canvases.get(map);
+        if (!canvas) {
+            // in the marker pane: above the region fills, whichever layer finishes loading last
+            canvas = L.canvas({pane: "markerPane", padding: 0.2});
+            canvases.set(map, canvas);
+            mapsByContainer.set(map.getContainer(), map);
+        }
+        return canvas;
+    }
+    // The points a panel's map shows, as drawn: for tests and diagnosis (canvas marks are no
+    // elements of the page to look at). x, y: the point's centre in the page's viewport.
+    function pointsShown(panelId) {
+        const container = document.querySelector('[data-panel="' + panelId + '"] .leaflet-container');
+        const map = container && mapsByContainer.get(container);
+        if (!map) {
+            return [];
+        }
+        const canvas = canvases.get(map), box = container.getBoundingClientRect(), shown = [];
+        map.eachLayer(function (layer) {
+            if (layer.feature && layer.options && layer.options.renderer === canvas) {
+                const at = map.latLngToContainerPoint(layer.getLatLng());
+                shown.push({key: String(layer.feature.properties.key), label: layer.feature.properties.label,
+                            colour: layer.options.color, weight: layer.options.weight,
+                            fillOpacity: layer.options.fillOpacity, radius: layer.options.radius,
+                            x: box.left + at.x, y: box.top + at.y});
+            }
+        });
+        return shown;
+    }
     function pointToLayer(feature, latlng, context) {
         const h = (context && context.hideout) || {};
         const p = feature.properties;
@@ -53,7 +91,7 @@ window.cockpitMap = (function () {
         const selected = h.selected && h.selected.indexOf(String(p.key)) >= 0;
         const dim = h.selected && h.selected.length && !selected;
         const marker = L.circleMarker(latlng, {
-            pane: "markerPane",  // above the region fills, whichever layer finishes loading last
+            pane: "markerPane", renderer: pointsCanvas(context && context.map),
             radius: radius, color: selected ? "#f59f00" : "#ffffff", weight: selected ? 3 : 1.2,
             fillColor: p.colour || LEVELS[level] || LEVELS[0], fillOpacity: dim ? 0.25 : 0.85,
         });
@@ -75,5 +113,5 @@ window.cockpitMap = (function () {
         return L.marker(latlng, {icon: icon});
     }
     return {regionStyle: regionStyle, regionLabel: regionLabel, pointToLayer: pointToLayer,
-            clusterToLayer: clusterToLayer};
+            clusterToLayer: clusterToLayer, pointsShown: pointsShown};
 })();

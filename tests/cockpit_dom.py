@@ -98,6 +98,36 @@ def wait_still(locator, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+def map_points(page, panel_id: str) -> list[dict]:
+    """The points a panel's map shows, as drawn on its canvas: key, label, colour (outline), weight,
+    fillOpacity, radius, and x, y (the centre, in the page's viewport)."""
+    return page.evaluate("(pid) => window.cockpitMap.pointsShown(pid)", panel_id)
+
+
+def wait_for_points(page, panel_id: str, predicate_js: str, timeout: int = 20000) -> None:
+    """Wait until `predicate_js` (over `points`, as map_points returns them) holds."""
+    page.wait_for_function(f"(pid) => {{ const points = window.cockpitMap.pointsShown(pid); return {predicate_js}; }}",
+                           arg=panel_id, timeout=timeout)
+
+
+def click_map_point(page, panel_id: str, key: str, timeout: float = 10.0) -> None:
+    """Click the point of `key` on a panel's map once the map stands still (a flight moves it)."""
+    import time
+
+    wait_settled(page)
+    deadline, last, still = time.time() + timeout, None, 0
+    while still < 3:
+        found = [(p["x"], p["y"]) for p in map_points(page, panel_id) if p["key"] == str(key)]
+        still = still + 1 if found and found == last else 0
+        last = found
+        if time.time() > deadline:
+            raise AssertionError(f"no still point {key} on {panel_id}: {found}")
+        time.sleep(0.1)
+    x, y = last[0]
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+
+
 def click_map_region(page, name: str) -> None:
     """Click a region on the map through its label (labels sit on the polygon and let clicks through)."""
     wait_settled(page)

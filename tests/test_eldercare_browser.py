@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import click_bar, click_map_region, wait_for_customdata, wait_for_kpi, wait_for_series
+from cockpit_dom import click_bar, click_map_region, wait_for_customdata, wait_for_kpi, wait_for_points, wait_for_series
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -38,9 +38,7 @@ def test_drill_by_bar_then_filter_by_tier_service_and_call(page, demo_env):
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "歙县"
     # at county level the map shows every institution
     homes = eldercare.institutions(county)
-    page.wait_for_function(
-        """(n) => document.querySelectorAll('[id="panel-eldercare.map"] path.leaflet-interactive').length > n""",
-        arg=len(homes))
+    wait_for_points(page, "eldercare.map", f"points.length === {len(homes)}")
 
     # cross-filter: the care homes → the occupancy ranking lists only care homes
     click_bar(page, "eldercare.tiers", 0, "nursing_home")

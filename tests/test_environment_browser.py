@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import wait_settled, wait_still
+from cockpit_dom import click_map_point, wait_for_points, wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -128,12 +128,9 @@ def test_drill_on_the_map_filter_by_station_and_pollutant_links_to_the_desk(page
     eventually(lambda: same(graph(page, "env.trend")[0]["y"], air_trend(both)["value"]))
 
     # the selected station is outlined on the county map; clicking its point takes it off again
-    point = page.locator('[data-panel="env.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]'
-                         '[fill-opacity="0.85"]')
-    eventually(lambda: point.count() == 1)
-    wait_settled(page)
-    wait_still(point.first)
-    point.first.click(force=True)
+    wait_for_points(page, "env.map", f"""points.filter(p => p.colour === '#f59f00' && p.weight === 3
+        && p.fillOpacity === 0.85).map(p => p.key).join() === '{station}'""")
+    click_map_point(page, "env.map", station)
     page.wait_for_function("() => !location.search.includes('station=')")
     ozone_trend = air_trend(county.set_filter("pollutant", ("o3",)))
     eventually(lambda: same(graph(page, "env.trend")[0]["y"], ozone_trend["value"]))

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import wait_settled, wait_still
+from cockpit_dom import click_map_point, wait_for_points, wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -131,12 +131,9 @@ def test_drill_by_bar_filter_by_spot_and_map_point_links_to_the_desk(page, demo_
 
     # the selected spot is outlined on the county map, above a neighbouring spot (drawn over it before);
     # clicking its point takes the filter off again
-    point = page.locator('[data-panel="tourism.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]'
-                         '[fill-opacity="0.85"]')
-    eventually(lambda: point.count() == 1)
-    wait_settled(page)
-    wait_still(point.first)
-    point.first.click(force=True)
+    wait_for_points(page, "tourism.map", f"""points.filter(p => p.colour === '#f59f00' && p.weight === 3
+        && p.fillOpacity === 0.85).map(p => p.key).join() === '{HONGCUN}'""")
+    click_map_point(page, "tourism.map", HONGCUN)
     page.wait_for_function("() => !location.search.includes('spot=')")
     trend = visitor_trend(county)
     eventually(lambda: same(graph(page, "tourism.trend")[0]["y"], trend["value"]))

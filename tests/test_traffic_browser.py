@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import click_bar, click_map_region, graph_data, wait_for_customdata, wait_for_kpi, wait_for_series
+from cockpit_dom import (click_bar, click_map_region, graph_data, wait_for_customdata, wait_for_kpi, wait_for_points,
+                         wait_for_series)
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -35,9 +36,7 @@ def test_drill_on_the_map_then_filter_by_segment_hour_and_lot(page, demo_env):
     wait_for_kpi(page, "kpi-free-spaces", values["free_spaces"])
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "歙县"
     points = len(traffic.segments_now(county)) + len(traffic.parking_now(county))
-    page.wait_for_function(
-        """(n) => document.querySelectorAll('[id="panel-traffic.map"] path.leaflet-interactive').length > n""",
-        arg=points)  # the points and the county's outline
+    wait_for_points(page, "traffic.map", f"points.length === {points}")
     worst = traffic.worst_segments_now(county)
     wait_for_series(page, "traffic.worst", 0, "x", worst["congestion"][::-1], tolerance=1e-9)
 
@@ -51,9 +50,9 @@ def test_drill_on_the_map_then_filter_by_segment_hour_and_lot(page, demo_env):
     wait_for_series(page, "traffic.trend", 0, "y", traffic.congestion_trend(chosen)["value"])
     assert graph_data(page, "traffic.worst")[0]["x"] == pytest.approx(list(worst["congestion"][::-1]))  # not filtered
     # the chosen segment is outlined on the map, the others dimmed (only the choice was sent)
-    page.wait_for_function("""() => document.querySelectorAll(
-        '[id="panel-traffic.map"] path.leaflet-interactive[stroke="#f59f00"][stroke-width="3"]').length === 1""")
-    assert page.locator('[id="panel-traffic.map"] path.leaflet-interactive[fill-opacity="0.25"]').count() >= points - 1
+    wait_for_points(page, "traffic.map", f"""points.length === {points}
+        && points.filter(p => p.colour === '#f59f00' && p.weight === 3).map(p => p.key).join() === 'segment-{segment}'
+        && points.filter(p => p.fillOpacity === 0.25).length === {points - 1}""")
 
     # cross-filter: 08:00 on the hour profile → the segment ranking is of 8 o'clock
     click_bar(page, "traffic.hours", 0, "8")
