@@ -128,6 +128,16 @@ def click_map_point(page, panel_id: str, key: str, timeout: float = 10.0) -> Non
     page.mouse.click(x, y)
 
 
+def hover_map_point(page, panel_id: str, key: str) -> str:
+    """Rest the pointer on the point of `key`; the text of the tooltip it shows."""
+    x, y = next((p["x"], p["y"]) for p in map_points(page, panel_id) if p["key"] == str(key))
+    page.mouse.move(x - 20, y - 20)
+    page.mouse.move(x, y, steps=4)
+    tooltip = page.locator(f'[data-panel="{panel_id}"] .leaflet-tooltip').last
+    tooltip.wait_for()
+    return tooltip.inner_text()
+
+
 def click_map_region(page, name: str) -> None:
     """Click a region on the map through its label (labels sit on the polygon and let clicks through)."""
     wait_settled(page)

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import click_map_point, wait_for_points, wait_settled
+from cockpit_dom import click_map_point, hover_map_point, wait_for_points, wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -133,6 +133,7 @@ def test_drill_by_bar_filter_by_spot_and_map_point_links_to_the_desk(page, demo_
     # clicking its point takes the filter off again
     wait_for_points(page, "tourism.map", f"""points.filter(p => p.colour === '#f59f00' && p.weight === 3
         && p.fillOpacity === 0.85).map(p => p.key).join() === '{HONGCUN}'""")
+    assert "宏村" in hover_map_point(page, "tourism.map", HONGCUN)  # each point names itself
     click_map_point(page, "tourism.map", HONGCUN)
     page.wait_for_function("() => !location.search.includes('spot=')")
     trend = visitor_trend(county)
