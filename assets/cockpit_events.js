@@ -49,6 +49,20 @@ window.dash_clientside.cockpitEvents = (function () {
         return value === undefined || value === null ? null : String(value);
     }
 
+    /* Where a map's point leads: its own URL, or its key's prefix's template with the rest of the
+     * key put in (callbacks/clicks.py point_targets, whose point_target is this rule). */
+    function pointTarget(points, key) {
+        if (!points) { return undefined; }
+        const urls = points.urls || {};
+        if (Object.prototype.hasOwnProperty.call(urls, key)) { return urls[key]; }
+        for (const [prefix, template] of points.templates || []) {
+            if (key.length > prefix.length && key.startsWith(prefix)) {
+                return template.split("{value}").join(key.slice(prefix.length));
+            }
+        }
+        return undefined;
+    }
+
     /* A click on a chart's mark goes to its URL at once, the way a dcc.Link does (the URL pushed,
      * the page's locations told): the route through the graph's clickData and graphClick below
      * costs Dash two rounds of its callback machinery, some 20-30 ms before the page asks the
@@ -120,7 +134,7 @@ window.dash_clientside.cockpitEvents = (function () {
             const properties = fired.value.properties;
             const targets = targetsOf(fired.id.id);
             if (fired.id.type === "map-points") {
-                return properties.cluster ? noUpdate() : follow((targets.points || {})[String(properties.key)]);
+                return properties.cluster ? noUpdate() : follow(pointTarget(targets.points, String(properties.key)));
             }
             return follow((targets.regions || {})[properties.adcode]);
         },

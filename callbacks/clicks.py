@@ -106,6 +106,49 @@ def _targets(view: ViewState, behaviour, values: Iterable) -> dict[str, str]:
     return targets
 
 
+# Where the clicked value goes in a URL template of point_targets (the browser puts it in as it is)
+POINT_VALUE = "{value}"
+
+
+def point_targets(targets: dict[str, str], keys: Iterable, here: str) -> dict:
+    """A map's point targets ({key: URL}, for thousands of points) written compactly and exactly:
+    {"templates": [[prefix, URL with POINT_VALUE], …], "urls": {key: URL}}. A key starting with a
+    template's prefix leads to the template with the rest of the key put in; a key in "urls" leads
+    there ("" is nowhere), whatever the templates say. The browser's rule (cockpitEvents.pointTarget)
+    and `point_target` below are the same; every key drawn gets exactly the URL in `targets`.
+    A county's 1,657 traffic points took 89 KB as one URL each; most now share two templates."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key, url in targets.items():
+        for start in range(len(key)):
+            value = key[start:]
+            # only values a URL holds as they are, found once in it (no quoting to redo in the browser)
+            if quote_plus(value, safe=",") == value and url.count(value) == 1 and POINT_VALUE not in url:
+                groups.setdefault((key[:start], url.replace(value, POINT_VALUE)), []).append(key)
+                break
+    templates: dict[str, str] = {}
+    for (prefix, template), members in sorted(groups.items(), key=lambda item: -len(item[1])):
+        if len(members) > 1 and prefix not in templates:
+            templates[prefix] = template
+    ordered = sorted(templates.items(), key=lambda item: -len(item[0]))  # the longest prefix first
+    compact = {"templates": [list(item) for item in ordered], "urls": {}}
+    for key in {str(key) for key in keys} | set(targets):
+        wanted = targets.get(key, "")
+        got = point_target({"templates": compact["templates"], "urls": {}}, key)
+        if got != wanted and not (wanted == "" and got == here):
+            compact["urls"][key] = wanted
+    return compact
+
+
+def point_target(compact: dict, key: str) -> str:
+    """The URL a click on the point `key` leads to under point_targets' rule ("" for nowhere)."""
+    if key in compact["urls"]:
+        return compact["urls"][key]
+    for prefix, template in compact["templates"]:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return template.replace(POINT_VALUE, key[len(prefix):])
+    return ""
+
+
 def figure_values(figure: dict) -> list:
     """The values a click on a figure can carry: each trace's `customdata` (a row's first item)."""
     values = []

@@ -21,7 +21,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.clicks import click_targets, figure_values
+from callbacks.clicks import click_targets, figure_values, point_targets, view_href
 from callbacks.state import resolve_view
 from components.figures import empty_figure
 from components.mapping import map_props
@@ -113,9 +113,9 @@ def map_content(panel_id: str, view: ViewState) -> Filled:
     panel = PANELS[panel_id]
     props = map_props(panel, view)
     # a region drills into it; a point does what the map declares
+    keys = [f["properties"]["key"] for f in props["points"]["features"]]
     targets = {"regions": click_targets(view, Drill(), props["hideout"]["values"]),
-               "points": click_targets(view, panel.map.point_click,
-                                       [f["properties"]["key"] for f in props["points"]["features"]])}
+               "points": point_targets(click_targets(view, panel.map.point_click, keys), keys, view_href(view))}
     # The fingerprint is one digest per part of the map, so the next fill can send only the parts
     # that changed: a map whose bounds are those it shows is not flown there again, and a
     # cross-filter that outlines a point sends its selection, not the county's thousands of points

@@ -63,6 +63,7 @@ def test_a_keyed_map_point_toggles_its_own_dimension():
 def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_are_outlined(demo_env):
     from flask import Flask
 
+    from callbacks.clicks import click_targets, point_target
     from callbacks.panels import _map
     from core.panels import PANELS
 
@@ -73,7 +74,10 @@ def test_the_traffic_map_points_are_keyed_filters_and_the_chosen_ones_are_outlin
         segment = next(key for key in keys if key.startswith("segment-"))
         chosen = _map(PANELS["traffic.map"], view.set_filter("segment", (segment.split("-")[1],)))
     assert {key.split("-")[0] for key in keys} == {"segment", "lot"}
-    assert set(filled.targets["points"]) == set(keys)
+    full = click_targets(view, PANELS["traffic.map"].map.point_click, keys)
+    assert set(full) == set(keys)
+    assert {point_target(filled.targets["points"], key) for key in keys} == set(full.values())
+    assert all(point_target(filled.targets["points"], key) == full[key] for key in keys)
     assert chosen.content["points_hideout"]["selected"] == [segment]
     # the choice is drawn from the hideout: the points are those shown, and are not sent again
     assert chosen.content["points"] == filled.content["points"]
@@ -107,3 +111,50 @@ def test_links_worked_out_for_clicks_are_the_same_for_every_user(monkeypatch):
         assert parse_qs(urlparse(targets["i77"]).query)["region"] == ["341003"], user_root
     # outside click targets a link still leaves the user's own region unwritten
     assert "region=" not in state.href(view)
+
+
+@pytest.mark.parametrize("page, region, filters", [
+    ("/traffic", "341021", (("segment", ("7",)),)),
+    ("/traffic", "341004", ()),
+    ("/eldercare", "341021", (("tier", ("nursing_home",)),)),
+    ("/safety", "341021", ()),
+    ("/safety", "341000", (("severity", ("3", "4")),)),
+    ("/environment", "341003", (("station", ("3",)),)),
+    ("/tourism", "341022", ()),
+])
+def test_a_maps_points_lead_where_their_whole_urls_would_though_most_share_a_template(page, region, filters):
+    """Thousands of points' URLs are sent as a few templates and the exceptions (a chosen point
+    comes off; a point that leads nowhere stays so): each point drawn leads exactly where
+    click_targets says, by the rule the browser follows."""
+    from flask import Flask
+
+    from callbacks.clicks import click_targets, point_target, view_href
+    from callbacks.panels import _map
+    from core.panels import PAGE_PANELS
+
+    panel = next(p for p in PAGE_PANELS[page] if p.kind == "map")
+    view = ViewState(page=page, region=region, start=date(2026, 11, 18), end=date(2026, 11, 24), scope="341000",
+                     filters=filters)
+    with Flask(__name__).test_request_context("/"):
+        filled = _map(panel, view)
+        compact = filled.targets["points"]
+        keys = [f["properties"]["key"] for f in filled.content["points"]["features"]]
+        full = click_targets(view, panel.map.point_click, keys)
+        here = view_href(view)
+    assert keys, "the view should show points"
+    for key in keys:
+        got = point_target(compact, key)
+        assert got == full.get(key, "") or (key not in full and got == here), key
+    if len(full) > 20:
+        assert len(compact["urls"]) < len(full) / 10  # most points share a template
+
+
+def test_values_a_url_would_quote_keep_their_own_urls():
+    from callbacks.clicks import point_target, point_targets
+
+    targets = {"a-1": "/p?x=1", "a-2": "/p?x=2", "a-黄 山": "/p?x=%E9%BB%84+%E5%B1%B1", "b-3": "/q/3"}
+    drawn = [*targets, "c-9", "a-7", "a-0"]  # a-7 leads nowhere; a-0 would lead here
+    compact = point_targets(targets, drawn, here="/p?x=0")
+    assert compact["templates"] == [["a-", "/p?x={value}"]]
+    assert set(compact["urls"]) == {"a-黄 山", "b-3", "a-7"}
+    assert {key: point_target(compact, key) for key in drawn} == {**targets, "c-9": "", "a-7": "", "a-0": "/p?x=0"}

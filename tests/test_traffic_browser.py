@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import (click_bar, click_map_region, graph_data, wait_for_customdata, wait_for_kpi, wait_for_points,
-                         wait_for_series)
+from cockpit_dom import (click_bar, click_map_point, click_map_region, graph_data, wait_for_customdata, wait_for_kpi,
+                         wait_for_points, wait_for_series)
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -76,6 +76,14 @@ def test_drill_on_the_map_then_filter_by_segment_hour_and_lot(page, demo_env):
     page.wait_for_function("() => !/segment=|hour=|lot=/.test(location.search)")
     wait_for_series(page, "traffic.hours", 0, "y", traffic.hour_profile(county)["congestion"])
     wait_for_kpi(page, "kpi-congestion", values["traffic.congestion"])
+
+    # a lot on the map: its point leads where the lot's bar would (the URL comes from the map's template)
+    placed = lots.dropna(subset=["lat", "lon"])
+    other = str(placed["lot_id"].iloc[-1])
+    click_map_point(page, "traffic.map", f"lot-{other}")
+    page.wait_for_url(re.compile(rf"lot={other}$"))
+    wait_for_series(page, "traffic.parking_trend", 0, "y",
+                    traffic.parking_trend(county.set_filter("lot", (other,)))["occupancy"])
 
     assert page.console_errors == []
     assert page.outside_requests == []
