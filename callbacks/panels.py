@@ -24,6 +24,7 @@ from dash.exceptions import PreventUpdate
 from callbacks.clicks import click_targets, figure_values, point_targets, view_href
 from callbacks.state import resolve_view
 from components.figures import empty_figure
+from components.frame import components_in
 from components.mapping import map_props
 from components.margins import fit_margins
 from components.screen import wall_figure
@@ -232,23 +233,17 @@ def _finished(requested: tuple[str, dict, str | None], panel: Panel, view: ViewS
     return filled
 
 
-def _shells(node, found: dict) -> dict:
+def _shells(tree) -> dict:
     """The panel components of a freshly built page, by (type, panel id)."""
-    ident = getattr(node, "id", None)
-    if isinstance(ident, dict) and "type" in ident and "id" in ident:
-        found[(ident["type"], ident["id"])] = node
-    children = getattr(node, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None and not isinstance(child, (str, int, float)):
-            _shells(child, found)
-    return found
+    return {(node.id["type"], node.id["id"]): node for node in components_in(tree)
+            if isinstance(getattr(node, "id", None), dict) and "type" in node.id and "id" in node.id}
 
 
 def fill_layout(tree, view: ViewState):
     """Put every panel's content into the page as it is built, so a page arrives drawn: one round
     trip instead of a layout and then a request for its panels. The hash stores get the
     fingerprints, so the first refresh that finds the same data sends nothing."""
-    shells = _shells(tree, {})
+    shells = _shells(tree)
     requested = [(type_, {"type": type_, "id": pid}, None) for (type_, pid) in shells
                  if type_ in CONTENT]
     targets = {}

@@ -19,14 +19,37 @@ from core.viewstate import FILTER_DIMENSIONS, ViewState, preset_range
 NAV = [("/", "overview"), ("/tourism", "tourism"), ("/environment", "environment"), ("/traffic", "traffic"),
        ("/safety", "safety"), ("/eldercare", "eldercare"), ("/incidents", "incidents")]
 PRESETS = ("today", "7d", "30d", "month", "year")
+# Links of the header that lead to the view in show, changed (another cockpit, range, language or
+# mode). A drill or a filter changes only where they lead: the header callback then sends their
+# hrefs alone (callbacks/frame.py), and the browser keeps the links it has drawn. Each also has its
+# name as a class, for styles and tests (a dict id is no CSS id).
+VIEW_LINK = "view-link"
+VIEW_LINKS = tuple([f"nav-{key}" for _, key in NAV] + [f"preset-{preset}" for preset in PRESETS]
+                   + ["lang-switch", "screen-switch"])
+
+
+def view_link_id(name: str) -> dict:
+    return {"type": VIEW_LINK, "link": name}
+
+
+def components_in(node):
+    """Every component of a tree (a component, or a list of them), depth first."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from components_in(item)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from components_in(getattr(node, "children", None))
 
 
 def navigation(view: ViewState, href) -> html.Nav:
     links = []
     for path, key in NAV:
         target = view.with_page(path)
-        links.append(dcc.Link(t(key, view.lang), href=href(target), id=f"nav-{key}",
-                              className="nav-link active" if view.page == path else "nav-link"))
+        links.append(dcc.Link(t(key, view.lang), href=href(target), id=view_link_id(f"nav-{key}"),
+                              className=("nav-link active" if view.page == path else "nav-link") + f" nav-{key}"))
     return html.Nav(links, className="cockpit-nav", **{"aria-label": "cockpits"})
 
 
@@ -55,7 +78,8 @@ def range_presets(view: ViewState, today: date, href) -> html.Div:
         start, end = preset_range(preset, today)
         active = (view.start, view.end) == (start, end)
         buttons.append(dcc.Link(t(preset, view.lang), href=href(view.with_range(start, end)),
-                                className="preset active" if active else "preset", id=f"preset-{preset}"))
+                                className=("preset active" if active else "preset") + f" preset-{preset}",
+                                id=view_link_id(f"preset-{preset}")))
     return html.Div(buttons, className="presets", role="group")
 
 

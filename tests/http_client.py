@@ -97,10 +97,15 @@ HEADER_OUTPUTS = (("app-title", "children"), ("nav-slot", "children"), ("crumb-s
 
 def header_request(search: str, pathname: str = "/", version: str = "1", shown: dict | None = None) -> dict:
     """The body the page sends to draw its header (callbacks.frame.render_header); `shown`: the
-    digests of the parts the page already shows (header-shown), none by default."""
+    digests of the parts the page already shows (header-shown), none by default. The view links
+    the page has drawn are listed when it shows the parts that hold them."""
+    from components.frame import VIEW_LINKS, view_link_id
+
+    links = [{"id": view_link_id(name), "property": "href"} for name in VIEW_LINKS] if shown else []
     return {
-        "output": ".." + "...".join(f"{name}.{prop}" for name, prop in HEADER_OUTPUTS) + "..",
-        "outputs": [{"id": name, "property": prop} for name, prop in HEADER_OUTPUTS],
+        "output": ".." + "...".join(f"{name}.{prop}" for name, prop in HEADER_OUTPUTS)
+                  + '...{"link":["ALL"],"type":"view-link"}.href..',
+        "outputs": [{"id": name, "property": prop} for name, prop in HEADER_OUTPUTS] + [links],
         "inputs": [{"id": "url", "property": "pathname", "value": pathname},
                    {"id": "url", "property": "search", "value": search},
                    {"id": "data-version", "property": "data", "value": version}],

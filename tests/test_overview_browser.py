@@ -109,9 +109,9 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     wait_graph(page, "overview.funnel", f"JSON.stringify(Array.from(d[0].x)) === '{unfiltered}'".replace(" ", ""))
 
     # English
-    page.locator("#lang-switch").click()
+    page.locator(".lang-switch").click()
     page.wait_for_url(re.compile(r"lang=en"))
-    page.locator("#nav-overview", has_text="Overview").wait_for()
+    page.locator(".nav-overview", has_text="Overview").wait_for()
     assert page.locator("#breadcrumb .crumb.current").inner_text() == "Huangshan City"
     # the page's own words too (they stayed Chinese: the page was not built again)
     page.locator(".panel-title", has_text="Headline indicators").first.wait_for()
@@ -136,7 +136,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
 
 def test_time_preset_changes_the_range(page, demo_env):
     page.goto(page.base + "/")
-    page.locator("#preset-30d").click()
+    page.locator(".preset-30d").click()
     page.wait_for_url(re.compile(r"start=2026-10-27&end=2026-11-25"))
     from data.queries.indicators import kpis
 
@@ -174,7 +174,7 @@ def test_a_range_chosen_while_the_page_is_on_its_way_is_the_one_drawn(page, demo
 
     page.route("**/_dash-update-component*", slow_page)
     page.goto(page.base + "/")
-    page.locator("#preset-30d").click()
+    page.locator(".preset-30d").click()
     page.wait_for_url(re.compile(r"start=2026-10-27&end=2026-11-25"))
     from data.queries.indicators import kpis
 

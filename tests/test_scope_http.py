@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from conftest import DEMO_END
+from components.frame import VIEW_LINKS
 from http_client import Client, header_request, panel_request
 from served import ServedApp
 
@@ -135,9 +136,12 @@ def test_a_drill_sends_only_the_header_parts_it_changes(secured_app):
     status, drilled = client.callback(header_request("?region=341003", "/", shown=shown))
     sent = drilled["response"]
     assert status == 200 and "黄山区" in json.dumps(sent["crumb-slot"], ensure_ascii=False)
-    assert "nav-slot" in sent  # its links keep the region
-    # the title, the range picker and the data time look the same: the page keeps what it shows
-    assert not {"app-title", "picker-slot", "status-slot"} & set(sent), sorted(sent)
+    # the title, the range picker, the data time, the cockpits and ranges look the same: the page
+    # keeps what it shows, and its links to the other cockpits and ranges get where they now lead
+    assert not {"app-title", "picker-slot", "status-slot", "nav-slot", "presets-slot", "tools-slot"} & set(sent)
+    hrefs = {json.loads(key)["link"]: value["href"] for key, value in sent.items() if key.startswith("{")}
+    assert hrefs["nav-tourism"] == "/tourism?region=341003" and hrefs["preset-30d"].startswith("/?region=341003&")
+    assert set(hrefs) == set(VIEW_LINKS)
 
     status, fresh = client.callback(header_request("?region=341003", "/"))  # a page that shows nothing yet
     assert {"app-title", "picker-slot", "crumb-slot", "status-slot"} <= set(fresh["response"])
