@@ -110,8 +110,8 @@ def wait_for_points(page, panel_id: str, predicate_js: str, timeout: int = 20000
                            arg=panel_id, timeout=timeout)
 
 
-def click_map_point(page, panel_id: str, key: str, timeout: float = 10.0) -> None:
-    """Click the point of `key` on a panel's map once the map stands still (a flight moves it)."""
+def still_point(page, panel_id: str, key: str, timeout: float = 10.0) -> tuple[float, float]:
+    """Where the point of `key` is drawn on a panel's map once it stands still (a flight moves it)."""
     import time
 
     wait_settled(page)
@@ -123,14 +123,19 @@ def click_map_point(page, panel_id: str, key: str, timeout: float = 10.0) -> Non
         if time.time() > deadline:
             raise AssertionError(f"no still point {key} on {panel_id}: {found}")
         time.sleep(0.1)
-    x, y = last[0]
+    return last[0]
+
+
+def click_map_point(page, panel_id: str, key: str) -> None:
+    """Click the point of `key` on a panel's map, where it stands."""
+    x, y = still_point(page, panel_id, key)
     page.mouse.move(x, y)
     page.mouse.click(x, y)
 
 
 def hover_map_point(page, panel_id: str, key: str) -> str:
     """Rest the pointer on the point of `key`; the text of the tooltip it shows."""
-    x, y = next((p["x"], p["y"]) for p in map_points(page, panel_id) if p["key"] == str(key))
+    x, y = still_point(page, panel_id, key)
     page.mouse.move(x - 20, y - 20)
     page.mouse.move(x, y, steps=4)
     tooltip = page.locator(f'[data-panel="{panel_id}"] .leaflet-tooltip').last
