@@ -110,7 +110,7 @@ def _html(panel: Panel, view: ViewState) -> Filled:
 @cached
 def map_content(panel_id: str, view: ViewState) -> Filled:
     """A map panel's regions and points, their fingerprint and where clicks on them lead, memoized
-    like a figure (a county's map has thousands of points, each with its URL)."""
+    like a figure (a county's map has thousands of points)."""
     panel = PANELS[panel_id]
     props = map_props(panel, view)
     # a region drills into it; a point does what the map declares
