@@ -71,7 +71,8 @@ def layout():
     # the page the browser shows, drawn into the layout with its header (callbacks/first_page.py)
     first = first_page()
     header = dict(zip(HEADER_PARTS, first.header)) if first else {}
-    shown, root_class, view_range = first.header[len(HEADER_PARTS):len(HEADER_PARTS) + 3] if first else (None, None, None)
+    # after the parts: their digests, the root's class, the range and the view links' hrefs (drawn in the parts)
+    shown, root_class, view_range, _hrefs = first.header[len(HEADER_PARTS):] if first else (None, None, None, None)
 
     def slot(tag, name: str, class_name: str | None):
         return tag(header.get(name), id=name, **({"className": class_name} if class_name else {}))

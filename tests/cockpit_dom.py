@@ -83,19 +83,26 @@ def click_bar(page, panel_id: str, trace: int, value: str) -> None:
     page.mouse.click((left + right) / 2, (top + bottom) / 2)
 
 
-def wait_still(locator, timeout: float = 10.0) -> None:
-    """Wait until an element has stood still for a few frames: a map flying to a region moves its
-    points and labels, and a click aimed at where one was lands on whatever is there next."""
+def stood_still(read, what: str, timeout: float = 10.0):
+    """`read()` once it has given the same position (not None) a few times in a row: a map flying to
+    a region moves its points and labels, and a click aimed at where one was lands on whatever is
+    there next."""
     import time
 
     deadline, last, still = time.time() + timeout, None, 0
     while still < 3:
-        box = locator.bounding_box()
-        still = still + 1 if box is not None and box == last else 0
-        last = box
+        now = read()
+        still = still + 1 if now is not None and now == last else 0
+        last = now
         if time.time() > deadline:
-            raise AssertionError(f"{locator} kept moving")
+            raise AssertionError(f"{what} kept moving (or was not there): {now}")
         time.sleep(0.1)
+    return last
+
+
+def wait_still(locator, timeout: float = 10.0) -> None:
+    """Wait until an element has stood still for a few frames."""
+    stood_still(locator.bounding_box, str(locator), timeout)
 
 
 def map_points(page, panel_id: str) -> list[dict]:
@@ -112,18 +119,12 @@ def wait_for_points(page, panel_id: str, predicate_js: str, timeout: int = 20000
 
 def still_point(page, panel_id: str, key: str, timeout: float = 10.0) -> tuple[float, float]:
     """Where the point of `key` is drawn on a panel's map once it stands still (a flight moves it)."""
-    import time
-
     wait_settled(page)
-    deadline, last, still = time.time() + timeout, None, 0
-    while still < 3:
-        found = [(p["x"], p["y"]) for p in map_points(page, panel_id) if p["key"] == str(key)]
-        still = still + 1 if found and found == last else 0
-        last = found
-        if time.time() > deadline:
-            raise AssertionError(f"no still point {key} on {panel_id}: {found}")
-        time.sleep(0.1)
-    return last[0]
+
+    def where():
+        return next(((p["x"], p["y"]) for p in map_points(page, panel_id) if p["key"] == str(key)), None)
+
+    return stood_still(where, f"point {key} on {panel_id}", timeout)
 
 
 def click_map_point(page, panel_id: str, key: str) -> None:
