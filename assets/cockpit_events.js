@@ -80,16 +80,33 @@ window.dash_clientside.cockpitEvents = (function () {
         return (node && node.props && node.props.data) || null;
     }
 
-    function followMark(gd, event) {
-        const panel = gd.closest("[data-panel]");
+    // Go where a click on the mark of `value` in the panel around `element` leads, if anywhere.
+    function followValue(element, value) {
+        const panel = element.closest("[data-panel]");
         const all = panel ? storedTargets() : null;
-        const target = all && (all[panel.dataset.panel] || {})[clickedValue(((event && event.points) || [])[0])];
+        const target = all && (all[panel.dataset.panel] || {})[value];
         if (leadsElsewhere(target)) {
             clicks.followed += 1;
             window.history.pushState({}, "", target);
             window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
         }
     }
+
+    function followMark(gd, event) {
+        followValue(gd, clickedValue(((event && event.points) || [])[0]));
+    }
+
+    // A ranking drawn as HTML bars (assets/rank_bars.js): a bar that leads somewhere (.rank-link)
+    // carries its value as data-key, and Enter or Space on it does what a click does.
+    function barActivated(event) {
+        if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") { return; }
+        const bar = event.target.closest && event.target.closest(".rank-link[data-key]");
+        if (!bar || (event.type === "click" && event.button !== 0)) { return; }
+        event.preventDefault();
+        followValue(bar, bar.dataset.key);
+    }
+    document.addEventListener("click", barActivated);
+    document.addEventListener("keydown", barActivated);
 
     function listenToCharts() {
         const plotly = window.Plotly;

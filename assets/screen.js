@@ -415,7 +415,7 @@ window.cockpitScreen = (function () {
 
     // ---- fully drawn ----------------------------------------------------------------------------
     // Whether the page the URL names is in view with every panel drawn: figures with data or a
-    // message, HTML panels with content, maps with regions. The wall shows a page only then.
+    // message, rankings and HTML panels with content, maps with regions. The wall shows a page only then.
     function drawn() {
         const page = document.querySelector("[data-page]");
         if (!page || page.getAttribute("data-page") !== pagePath(window.location.pathname) ||
@@ -426,6 +426,7 @@ window.cockpitScreen = (function () {
                 return !!gd && !!gd.layout && ((gd.data || []).length > 0 || (gd.layout.annotations || []).length > 0);
             }
             if (panel.classList.contains("panel-map")) { return !!panel.querySelector(".leaflet-overlay-pane path"); }
+            if (panel.classList.contains("panel-bars")) { return !!panel.querySelector(".bars-host > *"); }
             const body = panel.querySelector(".panel-html");
             return !!body && body.childNodes.length > 0;
         });

@@ -30,7 +30,7 @@ IDLE_JS = """() => {
         && document.querySelectorAll('.panel').length > 0
         && [...document.querySelectorAll('.panel-graph .js-plotly-plot')].every(
                g => g._fullLayout && g.data && (g.data.length > 0 || ((g.layout || {}).annotations || []).length > 0))
-        && [...document.querySelectorAll('.panel-html')].every(h => h.childElementCount > 0)
+        && [...document.querySelectorAll('.panel-html, .bars-host')].every(h => h.childElementCount > 0)
         && [...document.querySelectorAll('.cockpit-map')].every(m => m.querySelector('path.leaflet-interactive'));
     if (drawn && !window.__drawnAt) { window.__drawnAt = performance.now(); }
     return drawn;
@@ -54,6 +54,10 @@ INSTRUMENT_JS = """() => {
     document.querySelectorAll('.js-plotly-plot').forEach((g) => {
         if (!g.__hooked) { g.__hooked = true; g.on('plotly_afterplot', () => window.__mark('__plottedAt')); }
     });
+    if (!window.__barsHooked) {  // rankings drawn as HTML bars (assets/rank_bars.js) count as figures
+        window.__barsHooked = true;
+        document.addEventListener('cockpit:bars-drawn', () => window.__mark('__plottedAt'));
+    }
     window.__idleAt = 0; window.__plottedAt = 0; window.__pressedAt = 0;
     document.addEventListener('mousedown', () => window.__mark('__pressedAt'), {capture: true, once: true});
 }"""
@@ -66,11 +70,13 @@ def wait_drawn(page, timeout=30000):
 
 
 def clickable_marks(path: str) -> str:
-    """CSS of the marks that lead somewhere: bars of the page's panels that declare a click."""
+    """CSS of the marks that lead somewhere: bars of the page's panels that declare a click (plotly's,
+    or those of a ranking drawn as HTML)."""
     from core.panels import PAGE_PANELS
 
-    return ", ".join(f'[data-panel="{p.id}"] .bars .point path' for p in PAGE_PANELS[path]
-                     if p.kind == "graph" and p.click is not None) or ".panel-graph .bars .point path"
+    marks = {"graph": ".bars .point path", "bars": ".rank-link .rank-fill"}
+    return ", ".join(f'[data-panel="{p.id}"] {marks[p.kind]}' for p in PAGE_PANELS[path]
+                     if p.kind in marks and p.click is not None) or ".panel-graph .bars .point path"
 
 
 def click_and_settle(page, clickable: str, i: int) -> float | None:

@@ -27,6 +27,7 @@ from components.figures import empty_figure
 from components.frame import components_in
 from components.mapping import map_props
 from components.margins import fit_margins
+from components.rank_bars import rank_bars_html
 from components.screen import wall_figure
 from core.i18n import t
 from core.panels import PAGE_PANELS, PANELS, CrossFilter, Drill, Panel
@@ -102,6 +103,13 @@ def _graph(panel: Panel, view: ViewState) -> Filled:
     return Filled(content, new_hash, click_targets(view, panel.click, values))
 
 
+def _bars(panel: Panel, view: ViewState) -> Filled:
+    """A ranking drawn as HTML: the figure as a graph panel's (memoized alike), turned into bars."""
+    content, new_hash, values = graph_content(panel.id, figure_view(panel, view))
+    targets = click_targets(view, panel.click, values)
+    return Filled(rank_bars_html(content, links=targets or ()), new_hash, targets)
+
+
 def _html(panel: Panel, view: ViewState) -> Filled:
     frame = panel.data(view)
     return Filled(panel.render(frame, view, panel), fingerprint(frame, view), None)
@@ -151,7 +159,9 @@ def _html_failure(view: ViewState):
     return html.Div(t("panel_error", view.lang), className="panel-error", role="alert")
 
 
-CONTENT = {"graph": _graph, "html": _html, "map": _map}
+CONTENT = {"graph": _graph, "bars": _bars, "html": _html, "map": _map}
+# the property of each kind's component that takes its content
+CONTENT_PROP = {"graph": "figure", "bars": "data-bars", "html": "children"}
 UNCHANGED = Filled(no_update, no_update, None)
 def _filled(kind: str, panel: Panel, view: ViewState) -> Filled:
     try:
@@ -162,6 +172,8 @@ def _filled(kind: str, panel: Panel, view: ViewState) -> Filled:
             return Filled(empty_figure(t("panel_error", view.lang)), None, None)
         if kind == "html":
             return Filled(_html_failure(view), None, None)
+        if kind == "bars":
+            return Filled(rank_bars_html(empty_figure(t("panel_error", view.lang)).to_plotly_json()), None, None)
         return UNCHANGED
 
 
@@ -262,7 +274,7 @@ def fill_layout(tree, view: ViewState):
             # fitted as it mounts, at once (a map's `bounds` yield to its center and zoom)
             shells[("map", pid)].viewport = {**props["viewport"], "transition": "fitBounds"}
         else:
-            setattr(shells[(kind, pid)], "figure" if kind == "graph" else "children", filled.content)
+            setattr(shells[(kind, pid)], CONTENT_PROP[kind], filled.content)
         if (f"{kind}-hash", pid) in shells:
             shells[(f"{kind}-hash", pid)].data = filled.hash
     for (type_, _pid), store in shells.items():
@@ -276,6 +288,8 @@ def fill_layout(tree, view: ViewState):
     Output({"type": "graph-hash", "id": ALL}, "data"),
     Output({"type": "html", "id": ALL}, "children"),
     Output({"type": "html-hash", "id": ALL}, "data"),
+    Output({"type": "bars", "id": ALL}, "data-bars"),
+    Output({"type": "bars-hash", "id": ALL}, "data"),
     Output({"type": "map-regions", "id": ALL}, "url"),
     Output({"type": "map-regions", "id": ALL}, "hideout"),
     Output({"type": "map-points", "id": ALL}, "data"),
@@ -289,10 +303,11 @@ def fill_layout(tree, view: ViewState):
     Input("page-stale", "data"),
     State({"type": "graph-hash", "id": ALL}, "data"),
     State({"type": "html-hash", "id": ALL}, "data"),
+    State({"type": "bars-hash", "id": ALL}, "data"),
     State({"type": "map-hash", "id": ALL}, "data"),
     prevent_initial_call=True,  # a page arrives with its panels filled (fill_layout)
 )
-def fill_panels(search, pathname, _version, _stale, graph_hashes, html_hashes, map_hashes):
+def fill_panels(search, pathname, _version, _stale, graph_hashes, html_hashes, bars_hashes, map_hashes):
     view = resolve_view(pathname, search)
     refresh = ctx.triggered_id == "data-version"
 
@@ -301,11 +316,12 @@ def fill_panels(search, pathname, _version, _stale, graph_hashes, html_hashes, m
 
     requested = ([("graph", i, h) for i, h in zip(ids(0), graph_hashes)]
                  + [("html", i, h) for i, h in zip(ids(2), html_hashes)]
-                 + [("map", i, h) for i, h in zip(ids(9), map_hashes)])
-    filled = fill(requested, view, refresh)
-    graphs = filled[:len(graph_hashes)]
-    htmls = filled[len(graph_hashes):len(graph_hashes) + len(html_hashes)]
-    maps = filled[len(graph_hashes) + len(html_hashes):]
+                 + [("bars", i, h) for i, h in zip(ids(4), bars_hashes)]
+                 + [("map", i, h) for i, h in zip(ids(11), map_hashes)])
+    filled = iter(fill(requested, view, refresh))
+    graphs, htmls, bars, maps = ([next(filled) for _ in hashes]
+                                 for hashes in (graph_hashes, html_hashes, bars_hashes, map_hashes))
+    filled = graphs + htmls + bars + maps
     targets = {ident["id"]: f.targets for (_kind, ident, _old), f in zip(requested, filled) if f.targets}
 
     def map_part(key: str) -> list:
@@ -319,6 +335,7 @@ def fill_panels(search, pathname, _version, _stale, graph_hashes, html_hashes, m
 
     return ([f.content for f in graphs], [f.hash for f in graphs],
             [f.content for f in htmls], [f.hash for f in htmls],
+            [f.content for f in bars], [f.hash for f in bars],
             map_part("url"), map_part("hideout"), map_part("points"), map_part("points_hideout"),
             map_part("viewport"), [f.hash for f in maps],
-            [targets for _ in ctx.outputs_list[10]])
+            [targets for _ in ctx.outputs_list[12]])

@@ -47,7 +47,7 @@ def warm(view: ViewState) -> None:
         if view.screen and not panel.screen:
             continue
         try:
-            if panel.kind == "graph":
+            if panel.kind in ("graph", "bars"):
                 graph_content(panel.id, figure_view(panel, view))
             elif panel.kind == "map":
                 map_props(panel, view)

@@ -157,6 +157,9 @@ def panel_card(panel: Panel, view: ViewState, tools=None) -> html.Section:
                          figure={"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)",
                                                         "plot_bgcolor": "rgba(0,0,0,0)",
                                                         "xaxis": {"visible": False}, "yaxis": {"visible": False}}})
+    elif panel.kind == "bars":
+        # drawn from its data-bars HTML by assets/rank_bars.js (components/rank_bars.py)
+        body = html.Div(id={"type": "bars", "id": pid}, className="bars-host", **{"data-bars": ""})
     elif panel.kind == "map":
         body = map_shell(panel, view)
     else:

@@ -83,6 +83,9 @@ class Panel:
     source_zh: str = ""
     source_en: str = ""
     brush: bool = False  # a range brushed on its time axis sets the page's time range
+    # its figure is a ranking (figures.ranking_bar) the browser draws as HTML bars
+    # (components/rank_bars.py): a fraction of a plotly chart's cost on every drill
+    bars: bool = False
     width: int = 4  # columns of a 12-column grid
     height: int = 1  # rows of the grid
     map: MapSpec | None = None
@@ -94,7 +97,9 @@ class Panel:
     def kind(self) -> str:
         if self.map is not None:
             return "map"
-        return "graph" if self.figure is not None else "html"
+        if self.figure is None:
+            return "html"
+        return "bars" if self.bars else "graph"
 
     def title(self, lang: str = "zh") -> str:
         return self.title_en if lang == "en" else self.title_zh

@@ -210,7 +210,7 @@ PANELS = register_panels(PATH, [
     Panel("env.station_hours", "站点逐时空气质量", "Stations hour by hour", query=environment.station_hours,
           figure=hours_figure, click=CrossFilter("station"), filters=("pollutant",), width=5, screen=False,
           **AIR_SOURCE),
-    Panel("env.source_counties", "污染源在线率（区县）", "Sources online by county",
+    Panel("env.source_counties", "污染源在线率（区县）", "Sources online by county", bars=True,
           query=lambda view: indicators.ranking(view, "env.source_online_rate", view.lang),
           figure=source_counties_figure, click=Drill(), width=3, screen=False,
           indicators=("env.source_online_rate",)),

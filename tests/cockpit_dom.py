@@ -15,14 +15,34 @@ def wait_for_kpi(page, card_id: str, expected: float, timeout: int = 20000) -> N
         }""", arg=[card_id, float(expected)], timeout=timeout)
 
 
+# The traces of a panel's chart as drawn, [{x, y, customdata, type}], or null while it is not drawn:
+# plotly's, or those of a ranking drawn as HTML bars (components/rank_bars.py) in plotly's terms (a
+# horizontal ranking's first bar is plotly's last point), so a test reads either alike.
+TRACES_JS = """(pid) => {
+    const panel = document.querySelector(`[id="panel-${pid}"]`);
+    const list = (v) => v == null ? v : Array.from(v);
+    const host = panel && panel.querySelector('.bars-host');
+    if (host) {
+        if (host.querySelector('.rank-bars-note')) return [];
+        const bars = host.querySelector('.rank-bars');
+        if (!bars) return null;
+        const horizontal = bars.classList.contains('rank-h');
+        const rows = Array.from(bars.querySelectorAll('.rank-bar'));
+        if (horizontal) rows.reverse();
+        const labels = rows.map(r => r.querySelector('.rank-label').textContent);
+        const values = rows.map(r => parseFloat(r.dataset.v));
+        return [{x: horizontal ? values : labels, y: horizontal ? labels : values, type: 'bar',
+                 customdata: rows.map(r => r.dataset.key === undefined ? null : r.dataset.key)}];
+    }
+    const el = panel && panel.querySelector('.js-plotly-plot');
+    return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),
+                                                         customdata: list(t.customdata), type: t.type})) : null;
+}"""
+
+
 def graph_data(page, panel_id: str) -> list[dict] | None:
     """x, y and customdata of every trace of the panel's chart, as drawn."""
-    return page.evaluate(
-        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
-                      const list = (v) => v == null ? v : Array.from(v);
-                      return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),
-                                                 customdata: list(t.customdata), type: t.type})) : null; }""",
-        panel_id)
+    return page.evaluate(TRACES_JS, panel_id)
 
 
 def wait_for_series(page, panel_id: str, trace: int, axis: str, expected, tolerance: float = 1e-6,
@@ -30,23 +50,23 @@ def wait_for_series(page, panel_id: str, trace: int, axis: str, expected, tolera
     """Wait until a trace's x or y values equal `expected` (numbers, in order, within `tolerance`)."""
     values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in expected]
     page.wait_for_function(
-        """([pid, trace, axis, expected, tol]) => {
-            const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
-            if (!el || !el._fullData || el._fullData.length <= trace) return false;
-            const got = Array.from(el._fullData[trace][axis] || []);
+        f"""([pid, trace, axis, expected, tol]) => {{
+            const traces = ({TRACES_JS})(pid);
+            if (!traces || traces.length <= trace) return false;
+            const got = Array.from(traces[trace][axis] || []);
             if (got.length !== expected.length) return false;
             return got.every((v, i) => expected[i] === null ? (v === null || Number.isNaN(v))
                                                             : Math.abs(v - expected[i]) <= tol);
-        }""", arg=[panel_id, trace, axis, values, tolerance], timeout=timeout)
+        }}""", arg=[panel_id, trace, axis, values, tolerance], timeout=timeout)
 
 
 def wait_for_customdata(page, panel_id: str, trace: int, predicate_js: str, timeout: int = 20000) -> None:
     """Wait until the chart is drawn and `predicate_js` (over `c`, the trace's customdata) holds."""
     page.wait_for_function(
         f"""([pid, trace]) => {{
-            const el = document.querySelector(`[id="panel-${{pid}}"] .js-plotly-plot`);
-            if (!el || !el._fullData || el._fullData.length <= trace) return false;
-            const c = Array.from(el._fullData[trace].customdata || []);
+            const traces = ({TRACES_JS})(pid);
+            if (!traces || traces.length <= trace) return false;
+            const c = Array.from(traces[trace].customdata || []);
             return {predicate_js};
         }}""", arg=[panel_id, trace], timeout=timeout)
 
@@ -59,21 +79,28 @@ def wait_settled(page, timeout: int = 20000) -> None:
 
 def wait_drawn_graph(page, panel_id: str, timeout: int = 20000) -> None:
     """Wait until the panel's chart is drawn: a page that arrives with the layout has nothing
-    pending in Dash while plotly still draws its charts."""
-    page.wait_for_function(
-        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
-                      return !!(el && el._fullData && el._fullData.length); }""", arg=panel_id, timeout=timeout)
+    pending in Dash while plotly (or the HTML bars) still draws its charts."""
+    page.wait_for_function(f"(pid) => {{ const traces = ({TRACES_JS})(pid); return !!(traces && traces.length); }}",
+                           arg=panel_id, timeout=timeout)
 
 
 def click_bar(page, panel_id: str, trace: int, value: str) -> None:
     """Click the bar of a bar trace whose customdata is `value`, on its part inside the plot area
-    (a bar that starts below the axis range runs on, clipped, under the next panel)."""
+    (a bar that starts below the axis range runs on, clipped, under the next panel). On a ranking
+    drawn as HTML, the bar's row."""
     wait_settled(page)
     wait_drawn_graph(page, panel_id)
+    panel = page.locator(f'[id="panel-{panel_id}"]')
+    if panel.locator(".bars-host").count():
+        row = panel.locator(f'.rank-link[data-key="{value}"]')
+        row.evaluate("e => e.scrollIntoView({block: 'center'})")  # not under the page's sticky header
+        box = row.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        return
     data = graph_data(page, panel_id)
     keys = [str(k[0] if isinstance(k, list) else k) for k in data[trace]["customdata"]]
     bar_layer = sum(1 for t in data[:trace] if t["type"] == "bar")  # bar traces are drawn in one layer
-    panel = page.locator(f'[id="panel-{panel_id}"]')
     bar = panel.locator(".barlayer .trace.bars").nth(bar_layer).locator(".point path").nth(keys.index(str(value)))
     bar.scroll_into_view_if_needed()
     box, area = bar.bounding_box(), panel.locator(".nsewdrag").first.bounding_box()

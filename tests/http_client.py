@@ -43,7 +43,8 @@ class Client:
 
 # The fill callback's outputs in order: (component type, property, the panel kind it belongs to).
 PANEL_OUTPUTS = (("graph", "figure", "graph"), ("graph-hash", "data", "graph"), ("html", "children", "html"),
-                 ("html-hash", "data", "html"), ("map-regions", "url", "map"), ("map-regions", "hideout", "map"),
+                 ("html-hash", "data", "html"), ("bars", "data-bars", "bars"), ("bars-hash", "data", "bars"),
+                 ("map-regions", "url", "map"), ("map-regions", "hideout", "map"),
                  ("map-points", "data", "map"), ("map-points", "hideout", "map"), ("map", "viewport", "map"),
                  ("map-hash", "data", "map"), ("click-targets", "data", "page"))
 
@@ -51,7 +52,7 @@ PANEL_OUTPUTS = (("graph", "figure", "graph"), ("graph-hash", "data", "graph"), 
 def fill_request(panels: dict[str, list[str]], search: str, pathname: str = "/", version: str = "1",
                  hashes: dict[str, str] | None = None, refresh: bool = False) -> dict:
     """The body the page sends to fill its panels (callbacks.panels.fill_panels): `panels` maps a
-    kind (graph, html, map) to panel ids; `hashes` are the fingerprints the page shows; a refresh
+    kind (graph, html, bars, map) to panel ids; `hashes` are the fingerprints the page shows; a refresh
     is triggered by the data version instead of the URL."""
     hashes = hashes or {}
     output = "...".join(f'{{"id":["ALL"],"type":"{name}"}}.{prop}' for name, prop, _kind in PANEL_OUTPUTS)
@@ -59,7 +60,7 @@ def fill_request(panels: dict[str, list[str]], search: str, pathname: str = "/",
     outputs = [[{"id": {"id": pid, "type": name}, "property": prop} for pid in ids.get(kind, [])]
                for name, prop, kind in PANEL_OUTPUTS]
     states = [[{"id": {"id": pid, "type": f"{kind}-hash"}, "property": "data", "value": hashes.get(pid)}
-               for pid in panels.get(kind, [])] for kind in ("graph", "html", "map")]
+               for pid in panels.get(kind, [])] for kind in ("graph", "html", "bars", "map")]
     trigger = "data-version.data" if refresh else "url.search"
     return {
         "output": f"..{output}..",

@@ -1,6 +1,7 @@
 """Every cockpit's figures in a real headless Chromium: the margins worked out on the server
 (components/margins.py) hold every tick label and axis title — none is cut off at the figure's
-edge — on the desk and on the wall, at the city and in a county."""
+edge — on the desk and on the wall, at the city and in a county; and the rankings drawn as HTML
+bars keep their rows and texts inside their panels."""
 from __future__ import annotations
 
 import pytest
@@ -30,6 +31,24 @@ CUT_LABELS_JS = """() => {
 }"""
 
 
+CUT_BAR_TEXT_JS = """() => {
+    const cut = [];
+    document.querySelectorAll('.rank-bars').forEach((bars) => {
+        const edge = bars.getBoundingClientRect();
+        const panel = bars.closest('[data-panel]').dataset.panel;
+        bars.querySelectorAll('.rank-text, .rank-bar').forEach((el) => {
+            const box = el.getBoundingClientRect();
+            if (box.width === 0) return;
+            if (box.left < edge.left - 1 || box.right > edge.right + 1 || box.top < edge.top - 1
+                    || box.bottom > edge.bottom + 1) {
+                cut.push(`${panel}: "${el.textContent}"`);
+            }
+        });
+    });
+    return cut;
+}"""
+
+
 @pytest.mark.parametrize("path", ["/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare",
                                   "/traffic?region=341021", "/eldercare?region=341003", "/environment?screen=1",
                                   "/environment?screen=1&lang=en", "/traffic?lang=en"])
@@ -38,5 +57,7 @@ def test_no_tick_label_is_cut_off(page, path):
     page.locator(".js-plotly-plot .main-svg").first.wait_for()
     wait_settled(page)
     page.wait_for_timeout(300)  # the last figures are drawn after the store settles
-    assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot .main-svg').length") >= 4
+    assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot .main-svg').length") >= 2
     assert page.evaluate(CUT_LABELS_JS) == []
+    # the rankings drawn as HTML: every bar's text inside its panel, every row inside the ranking
+    assert page.evaluate(CUT_BAR_TEXT_JS) == []

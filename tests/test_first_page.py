@@ -72,9 +72,11 @@ def test_the_layout_holds_the_pages_panels_for_the_url_it_is_asked_for(client):
     values = traffic.kpis(county).set_index("key")["value"]
     assert kpi_value(layout, "kpi-congestion") == pytest.approx(values["traffic.congestion"], rel=1e-5)
     assert kpi_value(layout, "kpi-free-spaces") == pytest.approx(values["free_spaces"], rel=1e-5)
-    worst = find(layout, {"type": "graph", "id": "traffic.worst"})["props"]["figure"]
-    expected = traffic.worst_segments_now(county)["congestion"][::-1]
-    assert worst["data"][0]["x"] == pytest.approx(list(expected))
+    # a ranking comes as its HTML bars, top down (components/rank_bars.py)
+    worst = find(layout, {"type": "bars", "id": "traffic.worst"})["props"]["data-bars"]
+    expected = traffic.worst_segments_now(county)
+    assert [float(v) for v in re.findall(r'data-v="([^"]+)"', worst)] == pytest.approx(list(expected["congestion"]))
+    assert re.findall(r'data-key="([^"]+)"', worst) == [str(s) for s in expected["segment_id"]]
     # the page's title comes with it, for the browser's tab
     assert find(layout, "_pages_store")["props"]["data"]["title"]
 

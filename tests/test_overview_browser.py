@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import click_map_region, wait_settled
+from cockpit_dom import TRACES_JS, click_bar, click_map_region, graph_data, wait_settled
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -43,20 +43,10 @@ def expected_kpis(region: str, filters=()) -> dict:
     return dict(zip(frame["indicator"], frame["value"]))
 
 
-def graph_data(page, panel_id: str):
-    return page.evaluate(
-        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
-                      const list = (v) => v == null ? v : Array.from(v);
-                      return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),
-                                                                 customdata: list(t.customdata)})) : null; }""",
-        panel_id)
-
-
 def wait_graph(page, panel_id: str, predicate: str, timeout: int = 15000):
+    """Wait until the panel's chart is drawn and `predicate` holds over `d`, its traces."""
     page.wait_for_function(
-        f"""(pid) => {{ const el = document.querySelector(`[id="panel-${{pid}}"] .js-plotly-plot`);
-                       if (!el || !el._fullData || !el._fullData.length) return false;
-                       const d = el._fullData; return {predicate}; }}""",
+        f"""(pid) => {{ const d = ({TRACES_JS})(pid); if (!d || !d.length) return false; return {predicate}; }}""",
         arg=panel_id, timeout=timeout)
 
 
@@ -87,11 +77,7 @@ def test_drill_back_filter_language_and_reload(page, demo_env):
     from data.queries.incidents import closed_loop
 
     wait_graph(page, "overview.themes", "d[0].customdata && d[0].customdata.length > 1")
-    bars = page.locator('[id="panel-overview.themes"] .bars .point path')
-    customdata = graph_data(page, "overview.themes")[0]["customdata"]
-    target = customdata.index("safety")
-    wait_settled(page)
-    bars.nth(target).click(force=True)
+    click_bar(page, "overview.themes", 0, "safety")
     page.wait_for_url(re.compile(r"theme=safety"))
     page.locator(".chip", has_text="城市安全").wait_for()
     filtered = closed_loop(ViewState(region="341000", start=LAST_WEEK[0], end=LAST_WEEK[1],
@@ -155,7 +141,7 @@ NATIVE_BUILTINS_JS = """() => { const frame = document.createElement('iframe'); 
 
 def test_the_page_runs_on_the_browsers_own_string_and_number_parsing(page, demo_env):
     page.goto(page.base + "/")
-    page.wait_for_selector('[id="panel-overview.ranking"] .bars .point path', timeout=20000)
+    page.wait_for_selector('[id="panel-overview.ranking"] .rank-link', timeout=20000)
     assert page.evaluate(NATIVE_BUILTINS_JS) == [True] * 5
     assert page.evaluate("() => [' 1 '.trim(), parseFloat(' 2.5px'), parseInt('0x10'), '\\u3000x'.trimStart()]") \
         == ["1", 2.5, 16, "x"]
@@ -228,7 +214,7 @@ def test_a_drill_asks_the_server_for_the_panels_not_for_the_page(page, demo_env)
 def test_a_click_on_a_bar_goes_straight_to_its_link(page, demo_env):
     """A bar's click follows the URL the server put in the page's click-targets store at once
     (assets/cockpit_events.js), one history entry, and the page then shows that view."""
-    from cockpit_dom import click_bar, wait_for_series
+    from cockpit_dom import wait_for_series
     from data.queries import traffic
 
     city = ViewState(region="341000", start=date(2026, 11, 19), end=DEMO_END)
@@ -250,7 +236,7 @@ def test_a_click_on_a_bar_goes_straight_to_its_link(page, demo_env):
 def test_the_first_bar_of_a_ranking_is_not_under_a_tool_bar(page, demo_env):
     """Plotly's tool bar (zoom, pan) shows only on the time charts one may brush: on a ranking it
     came up over the first bar as the pointer reached it, and the click hit a zoom button."""
-    from cockpit_dom import click_bar, wait_drawn_graph
+    from cockpit_dom import wait_drawn_graph
 
     page.goto(page.base + "/")
     wait_for_kpi(page, "tourism.visitors", expected_kpis("341000")["tourism.visitors"])

@@ -36,10 +36,11 @@ def eventually(read, expected, timeout: float = 15.0):
 
 
 def click_bar(page, panel_id: str, index: int = 0) -> None:
-    """Click a plotly bar as a person does: move over it (plotly finds the point), then click."""
-    bar = page.locator(f"[id='panel-{panel_id}'] .point path").nth(index)  # nth(-1): the last bar
+    """Click a ranking's bar (drawn as HTML, top down or left to right) as a person does: move over
+    it, then click."""
+    bar = page.locator(f"[id='panel-{panel_id}'] .rank-link").nth(index)  # nth(-1): the last bar
     bar.wait_for(state="visible")
-    bar.scroll_into_view_if_needed()
+    bar.evaluate("e => e.scrollIntoView({block: 'center'})")  # not under the page's sticky header
     box = bar.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -90,7 +91,7 @@ def test_drill_and_cross_filter_move_every_figure(page):
     # the clicked chart keeps every source (highlighting the chosen one); the others are filtered
     from data.queries import safety
 
-    assert page.locator("[id='panel-safety.sources'] .point").count() == len(safety.by_source(
+    assert page.locator("[id='panel-safety.sources'] .rank-bar").count() == len(safety.by_source(
         filtered.set_filter("source", ())))
 
     click_bar(page, "safety.severity", -1)  # IV 一般: a second filter on top

@@ -3,6 +3,7 @@ edited URLs across scope get nothing of the other region; masking and audit per 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -115,15 +116,19 @@ def test_a_county_user_sees_no_sibling_county_in_rankings(secured_app):
     scope is that county."""
     client = Client(secured_app.base)
     client.sign_in("county_duty", PASSWORD)
-    status, body = client.callback(panel_request("graph", "overview.ranking", "?region=341003"))
+    status, body = client.callback(panel_request("bars", "overview.ranking", "?region=341003"))
     assert status == 200
-    bars = body["response"][next(k for k in body["response"] if '"graph"' in k)]["figure"]["data"][0]
-    assert list(bars["customdata"]) == ["341003"]
+    assert ranked_regions(body) == ["341003"]
     staff = Client(secured_app.base)
     staff.sign_in("city_staff", PASSWORD)
-    status, body = staff.callback(panel_request("graph", "overview.ranking", "?region=341003"))
-    bars = body["response"][next(k for k in body["response"] if '"graph"' in k)]["figure"]["data"][0]
-    assert len(bars["customdata"]) == 7
+    status, body = staff.callback(panel_request("bars", "overview.ranking", "?region=341003"))
+    assert len(ranked_regions(body)) == 7
+
+
+def ranked_regions(body: dict) -> list[str]:
+    """The regions of a ranking the fill answered with (its HTML bars' keys)."""
+    bars = body["response"][next(k for k in body["response"] if '"bars"' in k)]["data-bars"]
+    return re.findall(r'data-key="([^"]+)"', bars)
 
 
 def test_a_drill_sends_only_the_header_parts_it_changes(secured_app):

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from cockpit_dom import click_map_point, hover_map_point, wait_for_points, wait_settled
+from cockpit_dom import click_bar as click_mark, click_map_point, graph_data, hover_map_point, wait_for_points
 from conftest import DEMO_END
 from core.viewstate import ViewState
 
@@ -22,14 +22,8 @@ HONGCUN = "3"  # 宏村, in 黟县
 
 
 def graph(page, panel_id: str) -> list[dict] | None:
-    """The traces a panel's figure draws (x, y, customdata), read from the page."""
-    return page.evaluate(
-        """(pid) => { const el = document.querySelector(`[id="panel-${pid}"] .js-plotly-plot`);
-                      const list = (v) => v == null ? null : Array.from(v);
-                      return el && el._fullData && el._fullData.length ?
-                          el._fullData.map(t => ({x: list(t.x), y: list(t.y),
-                                                  customdata: list(t.customdata)})) : null; }""",
-        panel_id)
+    """The traces a panel's chart draws (x, y, customdata), read from the page; None until drawn."""
+    return graph_data(page, panel_id) or None
 
 
 def eventually(check, timeout: float = 20.0):
@@ -76,9 +70,7 @@ def bars_show(page, panel_id: str, key_values: dict, trace: int = 0, value_axis:
 def click_bar(page, panel_id: str, key: str) -> None:
     """Click the bar whose customdata is `key`."""
     eventually(lambda: graph(page, panel_id) and key in graph(page, panel_id)[0]["customdata"])
-    wait_settled(page)
-    index = graph(page, panel_id)[0]["customdata"].index(key)
-    page.locator(f'[id="panel-{panel_id}"] .bars .point path').nth(index).click(force=True)
+    click_mark(page, panel_id, 0, key)
 
 
 def check_headlines(page, view: ViewState) -> None:

@@ -1,0 +1,190 @@
+"""A ranking figure drawn as HTML bars in the browser.
+
+A ranking (`figures.ranking_bar`: one bar trace, a label, a value and a text per bar, optional
+threshold lines) is the commonest chart of the cockpits. Drawn by plotly, each one costs about
+10–18 ms of the browser's time whenever it changes, and a drill changes them all: on the safety
+cockpit seven of nine charts are rankings. As HTML they cost a fraction of a millisecond.
+
+The figure stays the one description of the ranking: it is built, memoized, exported (PNG, SVG,
+PPTX) and read for click targets as before; only the browser draws it differently. This module
+turns the figure's JSON into that HTML (every text escaped here), and refuses a figure it cannot
+draw faithfully (`NotDrawable`) rather than drawing something else: a panel is declared with
+`bars=True` only where its figure is such a ranking, and tests convert every one of them.
+
+The browser puts the HTML in place (assets/rank_bars.js); a click on a bar follows the panel's
+click target for the bar's value, as a click on a chart's bar does.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection
+from html import escape
+
+_TOKEN = re.compile(r"%\{([^}]*)\}")
+_EXTRA = re.compile(r"<extra>.*?</extra>", re.S)
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.I)
+
+
+# a bar a click leads from is a link one can reach and follow with the keyboard too
+LINK_ROLE = ' tabindex="0" role="link"'
+
+
+class NotDrawable(ValueError):
+    """The figure is not a ranking these bars draw as plotly would."""
+
+
+def _items(value, count: int) -> list:
+    """A per-bar property as a list of `count` items (plotly allows one value for all bars)."""
+    if value is None or isinstance(value, (str, int, float)):
+        return [value] * count
+    items = value.tolist() if hasattr(value, "tolist") else list(value)
+    if len(items) != count:
+        raise NotDrawable(f"{len(items)} items for {count} bars")
+    return items
+
+
+def _number(value) -> float:
+    if value is None or isinstance(value, str):
+        raise NotDrawable(f"bar value {value!r} is not a number")
+    number = float(value)
+    if math.isnan(number):
+        raise NotDrawable("a bar without a value")
+    return number
+
+
+def _hover_text(template: str | None, tokens: dict) -> str:
+    """Plotly's hovertemplate with the bar's values put in: the plain tokens only (a formatted
+    one such as %{x:.1f} is plotly's d3 formatting, which these bars do not imitate)."""
+    if not template:
+        return f"{tokens['label']}: {tokens['text'] or tokens['value']}"
+    text = _LINE_BREAK.sub("\n", _EXTRA.sub("", template))
+    if "<" in text:
+        raise NotDrawable(f"markup in hovertemplate {template!r}")
+
+    def token(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in tokens:
+            raise NotDrawable(f"hovertemplate token %{{{name}}}")
+        return tokens[name]
+    return _TOKEN.sub(token, text).strip()
+
+
+def _guides(figure: dict, axis: str) -> list[tuple[float, str, str, str]]:
+    """Threshold lines across the bars (figures.Guides vline for a horizontal ranking):
+    (value, colour, dash, label)."""
+    layout = figure.get("layout") or {}
+    labels = {}
+    for note in layout.get("annotations") or []:
+        if note.get("xref") != axis or note.get("x") is None:
+            raise NotDrawable(f"annotation {note.get('text')!r} is not a threshold's label")
+        labels[float(note["x"])] = str(note.get("text") or "")
+    guides = []
+    for shape in layout.get("shapes") or []:
+        if shape.get("type") != "line" or shape.get("xref") != axis or shape.get("x0") != shape.get("x1"):
+            raise NotDrawable(f"shape {shape.get('type')} is not a threshold line")
+        line = shape.get("line") or {}
+        at = _number(shape["x0"])
+        guides.append((at, str(line.get("color") or "currentColor"), str(line.get("dash") or "solid"),
+                       labels.pop(at, "")))
+    if labels:
+        raise NotDrawable("a threshold label without its line")
+    return guides
+
+
+def _lines(text: str) -> list[str]:
+    """A bar's text as its lines (plotly's <br>). The builders use no other markup in texts, and a
+    "<" that comes with the data (a name) is shown as it is."""
+    return _LINE_BREAK.split(text)
+
+
+def _width_em(texts) -> float:
+    """Roughly how wide the longest line is, in em (a Chinese character is one, others about 0.6)."""
+    widest = 0.0
+    for text in texts:
+        for line in _lines(str(text)):
+            widest = max(widest, sum(1.0 if ord(ch) > 0x2e7f else 0.6 for ch in line))
+    return widest
+
+
+def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
+    """The HTML of a ranking figure (plotly JSON); the bars whose value (customdata) is in `links`
+    lead somewhere when clicked. A figure without data (the "no data" figure) gives its note.
+    Raises NotDrawable for any other kind of figure."""
+    data = figure.get("data") or []
+    layout = figure.get("layout") or {}
+    if not data:
+        notes = [str(note.get("text") or "") for note in layout.get("annotations") or []]
+        return f'<p class="rank-bars-note">{escape(" ".join(notes))}</p>'
+    if len(data) != 1 or data[0].get("type") != "bar":
+        raise NotDrawable("not a single bar trace")
+    trace = data[0]
+    horizontal = trace.get("orientation") == "h"
+    labels = trace.get("y" if horizontal else "x")
+    values = trace.get("x" if horizontal else "y")
+    if labels is None or values is None:
+        raise NotDrawable("bars without labels or values")
+    values = [_number(v) for v in _items(values, len(labels))]
+    count = len(values)
+    labels = [str(label) for label in _items(labels, count)]
+    marker = trace.get("marker") or {}
+    texts = ["" if t is None else str(t) for t in _items(trace.get("text"), count)]
+    hover_texts = ["" if t is None else str(t) for t in _items(trace.get("hovertext"), count)]
+    keys = _items(trace.get("customdata"), count)
+    colours = _items(marker.get("color"), count)
+    opacities = _items(marker.get("opacity"), count)
+
+    value_axis = layout.get("xaxis" if horizontal else "yaxis") or {}
+    guides = _guides(figure, "x") if horizontal else []
+    if not horizontal and (layout.get("shapes") or layout.get("annotations")):
+        raise NotDrawable("lines or notes on a vertical ranking")
+    if value_axis.get("range"):
+        low, high = (_number(v) for v in value_axis["range"])
+    else:  # as plotly's autorange: the bars from zero, and the threshold lines
+        reach = values + [at for at, *_ in guides]
+        low, high = min(0.0, *reach), max(0.0, *reach)
+    if not horizontal and low < 0:
+        raise NotDrawable("a negative bar on a vertical ranking")
+    span = (high - low) or 1.0
+
+    def share(value: float) -> float:
+        return round(min(1.0, max(0.0, (value - low) / span)), 4)
+
+    zero = share(0.0)
+    rows = []
+    # plotly draws a horizontal ranking's first bar at the bottom: the list reads top down
+    order = range(count - 1, -1, -1) if horizontal else range(count)
+    for i in order:
+        start, end = sorted((zero, share(values[i])))
+        tokens = {"x": f"{values[i]:g}" if horizontal else labels[i], "y": labels[i] if horizontal else f"{values[i]:g}",
+                  "text": "\n".join(_lines(texts[i])), "hovertext": "\n".join(_lines(hover_texts[i])), "customdata": "" if keys[i] is None else str(keys[i]),
+                  "label": labels[i], "value": f"{values[i]:g}"}
+        tip = _hover_text(trace.get("hovertemplate"), tokens)
+        fill_style = f"--from:{start};--to:{end}"
+        if colours[i] is not None:
+            fill_style += f";background:{escape(str(colours[i]))}"
+        row_style = "" if opacities[i] is None or float(opacities[i]) >= 1 else f' style="opacity:{float(opacities[i]):g}"'
+        # data-key: the value a click means (customdata); data-v: the bar's value (what tests read)
+        attributes = f' data-v="{values[i]!r}"'
+        if keys[i] is not None:
+            attributes += f' data-key="{escape(tokens["customdata"])}"'
+        link = keys[i] is not None and tokens["customdata"] in links
+        label = f'<span class="rank-label" title="{escape(labels[i])}">{escape(labels[i])}</span>'
+        fill = f'<span class="rank-fill" style="{fill_style}"></span>'
+        text = f'<span class="rank-text">{"<br>".join(escape(line) for line in _lines(texts[i]))}</span>'
+        inner = (f'{label}<span class="rank-track">{fill}{text}</span>' if horizontal
+                 else f'<span class="rank-track">{text}{fill}</span>{label}')
+        rows.append(f'<div class="rank-bar{" rank-link" if link else ""}"{attributes}{row_style}'
+                    f'{LINK_ROLE if link else ""} data-tip="{escape(tip)}">{inner}</div>')
+    guide_marks = "".join(
+        f'<span class="rank-guide rank-guide-{escape(dash)}" style="--at:{share(at)};--colour:{escape(colour)}">'
+        f'<span class="rank-guide-label">{escape(label)}</span></span>' for at, colour, dash, label in guides)
+    style = (f"--label:{_width_em(labels) + 0.4:.1f}em;--reserve:{_width_em(texts) + 0.6:.1f}em"
+             f";--rows:{max(count, 1)}")
+    title = value_axis.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    caption = f'<p class="rank-caption">{escape(str(title))}</p>' if title else ""
+    kind = "rank-h" if horizontal else "rank-v"
+    overlay = f'<div class="rank-guides">{guide_marks}</div>' if guides else ""
+    return (f'<div class="rank-bars {kind}{" rank-guided" if guides else ""}" style="{style}">{overlay}{"".join(rows)}'
+            f'</div>{caption}')

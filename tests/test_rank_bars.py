@@ -1,0 +1,143 @@
+"""Rankings drawn as HTML bars (components/rank_bars.py): the HTML says what the ranking's figure
+says — bars in order, values, texts, colours, dimming, threshold lines, tooltips — with every text
+escaped, and a figure it cannot draw faithfully is refused, not drawn otherwise."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pandas as pd
+import pytest
+
+from components import figures, plot
+from components.rank_bars import NotDrawable, rank_bars_html
+
+
+def rows(html: str) -> list[dict]:
+    """Each bar's attributes, label and text, top down."""
+    found = []
+    for match in re.finditer(r'<div class="rank-bar( rank-link)?"([^>]*)>(.*?)</div>', html):
+        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', match.group(2)))
+        label = re.search(r'<span class="rank-label"[^>]*>(.*?)</span>', match.group(3)).group(1)
+        text = re.search(r'<span class="rank-text">(.*?)</span>', match.group(3)).group(1)
+        fill = re.search(r'<span class="rank-fill" style="([^"]*)"', match.group(3)).group(1)
+        found.append({"link": bool(match.group(1)), "label": unescape(label), "text": unescape(text),
+                      "fill": fill, **{k: unescape(v) for k, v in attributes.items()}})
+    return found
+
+
+KEYS = ("341003", "341002", "341004", "7", "8", "1", "2", "a", '"><img src=x onerror=alert(1)>')
+COUNTIES = pd.DataFrame({"adcode": ["341003", "341002", "341004"], "name": ["黄山区", "屯溪区", "徽州区"],
+                         "value": [1.5, 1.2, 0.6], "level": [2, 1, 0]})
+
+
+def test_a_ranking_reads_top_down_with_its_values_texts_colours_and_keys():
+    figure = figures.ranking_bar(COUNTIES, label="name", value="value", key="adcode", colour_by_level="level",
+                                 decimals=2, unit="指数").to_plotly_json()
+    bars = rows(rank_bars_html(figure, links=KEYS))
+    assert [b["label"] for b in bars] == ["黄山区", "屯溪区", "徽州区"]
+    assert [float(b["data-v"]) for b in bars] == [1.5, 1.2, 0.6]
+    assert [b["data-key"] for b in bars] == ["341003", "341002", "341004"]
+    assert [b["text"] for b in bars] == ["▲ 1.50", "1.20", "0.60"]  # the warning level marked in text too
+    assert [b["link"] for b in bars] == [True] * 3 and all(b["role"] == "link" for b in bars)
+    assert figures.LEVEL_COLOURS[2] in bars[0]["fill"] and figures.LEVEL_COLOURS[1] in bars[1]["fill"]
+    assert figures.ACCENT in bars[2]["fill"]  # level 0: the accent colour, as plotly drew it
+    # lengths from zero to the longest bar
+    assert [re.search(r"--to:([\d.]+)", b["fill"]).group(1) for b in bars] == ["1.0", "0.8", "0.4"]
+    assert bars[0]["data-tip"] == "黄山区: ▲ 1.50 指数"
+
+
+def test_a_selection_dims_the_other_bars_and_only_a_bar_that_leads_somewhere_is_a_link():
+    figure = figures.ranking_bar(COUNTIES, label="name", value="value", key="adcode",
+                                 selected={"341002"}).to_plotly_json()
+    bars = rows(rank_bars_html(figure, links=KEYS))
+    assert [b.get("style") for b in bars] == [f"opacity:{figures.DIMMED}", None, f"opacity:{figures.DIMMED}"]
+    plain = rows(rank_bars_html(figure, links=()))
+    assert not any(b["link"] or "role" in b or "tabindex" in b for b in plain)
+    assert [b["data-key"] for b in plain] == ["341003", "341002", "341004"]  # still read by tests and tools
+    # in a county, its own bar leads nowhere (its siblings' bars drill into them)
+    assert [b["link"] for b in rows(rank_bars_html(figure, links={"341002", "341004"}))] == [False, True, True]
+
+
+def test_every_text_is_escaped():
+    hostile = pd.DataFrame({"key": ['"><img src=x onerror=alert(1)>'], "name": ["<script>alert(1)</script>"],
+                            "value": [3]})
+    html = rank_bars_html(figures.ranking_bar(hostile, label="name", value="value", key="key").to_plotly_json(),
+                          links=KEYS)
+    assert "<script>" not in html and "<img" not in html
+    bar = rows(html)[0]
+    assert bar["label"] == "<script>alert(1)</script>" and bar["data-key"] == '"><img src=x onerror=alert(1)>'
+
+
+def test_threshold_lines_and_an_axis_range_scale_as_in_the_figure():
+    from components.traffic_parts import segment_bars
+
+    segments = pd.DataFrame({"segment_id": [7, 8], "name": ["黄山大道", "迎宾大道"], "county": ["屯溪区", "屯溪区"],
+                             "congestion": [1.8, 1.2], "speed": [22.0, 41.0], "level": [2, 0]})
+    html = rank_bars_html(segment_bars(segments, "zh", set()).to_plotly_json(), links=KEYS)
+    guides = re.findall(r'class="rank-guide rank-guide-dash" style="--at:([\d.]+);--colour:([^"]+)">'
+                        r'<span class="rank-guide-label">([^<]*)</span>', html)
+    assert guides and all(label for _at, _colour, label in guides)
+    for at, colour, label in guides:  # each line where its threshold is, from zero to the longest bar
+        assert float(at) == pytest.approx(float(label) / 1.8, abs=1e-3)
+        assert colour in figures.LEVEL_COLOURS.values()
+    assert [b["text"] for b in rows(html)] == ["▲ 1.80 · 22 km/h", "1.20 · 41 km/h"]
+
+    lots = figures.ranking_bar(pd.DataFrame({"k": ["a"], "n": ["P1"], "v": [52.5]}), label="n", value="v", key="k")
+    lots.update_xaxes(range=[0, 105])
+    assert "--to:0.5" in rank_bars_html(lots.to_plotly_json(), links=())
+
+
+def test_a_vertical_ranking_reads_left_to_right_and_a_multiline_text_keeps_its_lines():
+    frame = pd.DataFrame({"k": ["1", "2"], "n": ["I 特别重大", "II 重大"], "v": [0, 4]})
+    figure = figures.ranking_bar(frame, label="n", value="v", key="k", orientation="v")
+    figure.update_traces(text=["0", "4 件<br>2 超期"])
+    html = rank_bars_html(figure.to_plotly_json(), links=KEYS)
+    assert 'class="rank-bars rank-v"' in html
+    bars = rows(html)
+    assert [b["label"] for b in bars] == ["I 特别重大", "II 重大"]
+    assert bars[1]["text"] == "4 件<br>2 超期" and "&lt;br&gt;" not in html  # a line break, not the tag as text
+    assert bars[1]["data-tip"] == "II 重大: 4 件\n2 超期"
+
+
+def test_the_no_data_figure_gives_its_note():
+    html = rank_bars_html(figures.empty_figure("暂无数据 <无>").to_plotly_json(), links=KEYS)
+    assert html == '<p class="rank-bars-note">暂无数据 &lt;无&gt;</p>'
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda f: f.add_trace(plot.Scatter(x=[1], y=["b"])), "single bar trace"),
+    (lambda f: f.update_traces(hovertemplate="%{y}: %{x:.1f}<extra></extra>"), "hovertemplate token"),
+    (lambda f: f.add_annotation(text="note", x=0.5, y=0.5, xref="paper", yref="paper"), "annotation"),
+    (lambda f: figures.Guides().hrect(0, 1, "red", 0.2).draw(f), "threshold line"),
+])
+def test_a_figure_these_bars_cannot_draw_faithfully_is_refused(change, reason):
+    figure = figures.ranking_bar(COUNTIES, label="name", value="value", key="adcode")
+    change(figure)
+    with pytest.raises(NotDrawable, match=reason):
+        rank_bars_html(figure.to_plotly_json(), links=KEYS)
+
+
+def test_every_declared_ranking_fills_as_bars_on_every_cockpit(demo_env):
+    """Each panel declared `bars=True` fills with bars — city and county, Chinese and English, desk
+    and wall — and its figure is still the plotly figure exports draw."""
+    import app  # noqa: F401  registers the pages and their panels
+    from callbacks.panels import fill
+    from callbacks.state import resolve_view
+    from core.panels import PAGE_PANELS
+
+    checked = links = 0
+    for page, panels in PAGE_PANELS.items():
+        ranked = [panel for panel in panels if panel.bars]
+        for search in ("", "?region=341003", "?region=341003&lang=en", "?screen=1"):
+            view = resolve_view(page, search)
+            requested = [("bars", {"type": "bars", "id": panel.id}, None) for panel in ranked]
+            for panel, filled in zip(ranked, fill(requested, view, refresh=False)):
+                assert panel.kind == "bars" and panel.figure is not None
+                assert filled.content.startswith('<div class="rank-bars rank-'), (page, search, panel.id)
+                assert len(rows(filled.content)) > 0 and filled.hash
+                if panel.click is not None:  # every bar with a target is a link, and only those
+                    assert all(b["link"] == (b["data-key"] in (filled.targets or {})) for b in rows(filled.content))
+                    links += sum(b["link"] for b in rows(filled.content))
+                checked += 1
+    assert checked >= 20 * 4 and links > 100
