@@ -1,10 +1,10 @@
 /* Rankings drawn as HTML bars (components/rank_bars.py).
  *
  * The server sends each ranking's HTML, escaped, in its host's data-bars attribute (a Dash prop
- * like a graph's figure). Here it is put in place whenever a host shows HTML other than what it
- * was last given: after each change of Dash's store, at the next frame (before it is painted), so
- * a page that mounts and a fill that answers are drawn alike. React never draws into a host
- * (it has no children), so nothing fights over its content.
+ * like a graph's figure). Here it is put in place as soon as React has set the attribute (a
+ * mutation observer, run before the page is painted again) and, for hosts that mount with their
+ * HTML already set (a page arriving), at the frame after Dash's store changes. React never draws
+ * into a host (it has no children), so nothing fights over its content.
  *
  * A click on a bar is handled with the charts' clicks (assets/cockpit_events.js); here also the
  * bars' tooltips, one element on the page placed at the pointer (fixed, so a panel never clips it).
@@ -14,22 +14,24 @@ window.cockpitBars = (function () {
     const counts = {drawn: 0};
     let scheduled = false;
 
-    function draw() {
+    function draw(host) {
+        const html = host.getAttribute("data-bars") || "";
+        if (host.__cockpitBars === html) { return; }
+        host.__cockpitBars = html;
+        host.innerHTML = html;
+        counts.drawn += 1;
+        document.dispatchEvent(new CustomEvent("cockpit:bars-drawn"));
+    }
+
+    function drawAll() {
         scheduled = false;
-        document.querySelectorAll(".bars-host").forEach(function (host) {
-            const html = host.getAttribute("data-bars") || "";
-            if (host.__cockpitBars === html) { return; }
-            host.__cockpitBars = html;
-            host.innerHTML = html;
-            counts.drawn += 1;
-            document.dispatchEvent(new CustomEvent("cockpit:bars-drawn"));
-        });
+        document.querySelectorAll(".bars-host").forEach(draw);
     }
 
     function schedule() {
         if (!scheduled) {
             scheduled = true;
-            window.requestAnimationFrame(draw);
+            window.requestAnimationFrame(drawAll);
         }
     }
 
@@ -68,6 +70,11 @@ window.cockpitBars = (function () {
 
     function start() {
         watch();
+        new MutationObserver(function (records) {
+            records.forEach(function (record) {
+                if (record.target.classList.contains("bars-host")) { draw(record.target); }
+            });
+        }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["data-bars"]});
         document.addEventListener("pointermove", showTip, {passive: true});
         document.addEventListener("pointerleave", function () { if (tip) { tip.hidden = true; } });
     }

@@ -249,3 +249,34 @@ def test_the_first_bar_of_a_ranking_is_not_under_a_tool_bar(page, demo_env):
     page.locator('[id="panel-overview.trend"] .js-plotly-plot').hover()
     assert page.locator('[id="panel-overview.trend"] .modebar-btn').count() > 0
     assert page.console_errors == []
+
+
+def test_a_rankings_bar_shows_its_value_at_the_pointer_and_follows_the_keyboard(page, demo_env):
+    """The county ranking is drawn as HTML bars: the pointer on a bar shows its region and value
+    (as plotly's hover label did); Enter on a focused bar drills into it, as a click does; in the
+    county, its own bar leads nowhere and is no link."""
+    page.goto(page.base + "/")
+    wait_graph(page, "overview.ranking", "d[0].customdata.length > 1")
+    wait_settled(page)
+    rows = page.locator('[id="panel-overview.ranking"] .rank-bar')
+    second = rows.nth(1)
+    label, value = second.locator(".rank-label").inner_text(), second.locator(".rank-text").inner_text()
+    second.locator(".rank-fill").hover()
+    tip = page.locator(".rank-tip")
+    tip.wait_for(state="visible")
+    assert label in tip.inner_text() and value in tip.inner_text()
+    box = tip.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 1600 and box["y"] + box["height"] <= 1000
+    page.mouse.move(5, 500)  # off the bars: the tip goes
+    tip.wait_for(state="hidden")
+
+    key = second.get_attribute("data-key")
+    second.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"region={key}"))
+    wait_graph(page, "overview.ranking", f"d[0].customdata.includes('{key}')")
+    own = page.locator(f'[id="panel-overview.ranking"] .rank-bar[data-key="{key}"]')
+    own.wait_for()
+    assert own.get_attribute("role") is None and own.get_attribute("tabindex") is None
+    assert page.locator('[id="panel-overview.ranking"] .rank-link').count() >= 1  # its siblings' bars
+    assert page.console_errors == []
