@@ -53,9 +53,13 @@ def _number(value) -> float:
     return number
 
 
-def _hover_text(template: str | None, tokens: dict) -> str:
-    """Plotly's hovertemplate with the bar's values put in: the plain tokens only (a formatted
-    one such as %{x:.1f} is plotly's d3 formatting, which these bars do not imitate)."""
+# the d3 formats of plotly's tokens that mean the same in Python: ",.1f", ".0f", ","
+_FORMAT = re.compile(r",?(\.\d+f)?")
+
+
+def _hover_text(template: str | None, tokens: dict, numbers: dict) -> str:
+    """Plotly's hovertemplate with the bar's values put in: plain tokens, and a number's token
+    with a fixed-point format (%{x:,.1f}); any other d3 formatting these bars do not imitate."""
     if not template:
         return f"{tokens['label']}: {tokens['text'] or tokens['value']}"
     text = _LINE_BREAK.sub("\n", _EXTRA.sub("", template))
@@ -63,33 +67,40 @@ def _hover_text(template: str | None, tokens: dict) -> str:
         raise NotDrawable(f"markup in hovertemplate {template!r}")
 
     def token(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in tokens:
-            raise NotDrawable(f"hovertemplate token %{{{name}}}")
-        return tokens[name]
+        name, _, spec = match.group(1).partition(":")
+        if not spec and name in tokens:
+            return tokens[name]
+        if name in numbers and _FORMAT.fullmatch(spec):
+            return format(numbers[name], spec)
+        raise NotDrawable(f"hovertemplate token %{{{match.group(1)}}}")
     return _TOKEN.sub(token, text).strip()
 
 
-def _guides(figure: dict, axis: str) -> list[tuple[float, str, str, str]]:
-    """Threshold lines across the bars (figures.Guides vline for a horizontal ranking):
-    (value, colour, dash, label)."""
+def _guides(figure: dict, axis: str) -> tuple[list[tuple[float, str, str, str]], list[str]]:
+    """Threshold lines across the bars (figures.Guides: vline on a horizontal ranking, `axis` x;
+    hline on a vertical one, `axis` y) as (value, colour, dash, label); and the notes placed on
+    the figure itself (paper coordinates), such as a share written above the bars."""
     layout = figure.get("layout") or {}
-    labels = {}
+    ref = f"{axis}ref"
+    labels, notes = {}, []
     for note in layout.get("annotations") or []:
-        if note.get("xref") != axis or note.get("x") is None:
-            raise NotDrawable(f"annotation {note.get('text')!r} is not a threshold's label")
-        labels[float(note["x"])] = str(note.get("text") or "")
+        if note.get("xref") == "paper" and note.get("yref") == "paper":
+            notes.append(str(note.get("text") or ""))
+        elif note.get(ref) == axis and note.get(axis) is not None:
+            labels[float(note[axis])] = str(note.get("text") or "")
+        else:
+            raise NotDrawable(f"annotation {note.get('text')!r} is not a threshold's label or a note")
     guides = []
     for shape in layout.get("shapes") or []:
-        if shape.get("type") != "line" or shape.get("xref") != axis or shape.get("x0") != shape.get("x1"):
+        if shape.get("type") != "line" or shape.get(ref) != axis or shape.get(f"{axis}0") != shape.get(f"{axis}1"):
             raise NotDrawable(f"shape {shape.get('type')} is not a threshold line")
         line = shape.get("line") or {}
-        at = _number(shape["x0"])
+        at = _number(shape[f"{axis}0"])
         guides.append((at, str(line.get("color") or "currentColor"), str(line.get("dash") or "solid"),
                        labels.pop(at, "")))
     if labels:
         raise NotDrawable("a threshold label without its line")
-    return guides
+    return guides, notes
 
 
 def _lines(text: str) -> list[str]:
@@ -135,9 +146,10 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     opacities = _items(marker.get("opacity"), count)
 
     value_axis = layout.get("xaxis" if horizontal else "yaxis") or {}
-    guides = _guides(figure, "x") if horizontal else []
-    if not horizontal and (layout.get("shapes") or layout.get("annotations")):
-        raise NotDrawable("lines or notes on a vertical ranking")
+    label_axis = layout.get("yaxis" if horizontal else "xaxis") or {}
+    guides, notes = _guides(figure, "x" if horizontal else "y")
+    # labels written otherwise on the axis (ticktext for tickvals, e.g. on two lines)
+    shown_as = dict(zip(list(label_axis.get("tickvals") or []), list(label_axis.get("ticktext") or [])))
     if value_axis.get("range"):
         low, high = (_number(v) for v in value_axis["range"])
     else:  # as plotly's autorange: the bars from zero, and the threshold lines
@@ -156,10 +168,11 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     order = range(count - 1, -1, -1) if horizontal else range(count)
     for i in order:
         start, end = sorted((zero, share(values[i])))
-        tokens = {"x": f"{values[i]:g}" if horizontal else labels[i], "y": labels[i] if horizontal else f"{values[i]:g}",
-                  "text": "\n".join(_lines(texts[i])), "hovertext": "\n".join(_lines(hover_texts[i])), "customdata": "" if keys[i] is None else str(keys[i]),
-                  "label": labels[i], "value": f"{values[i]:g}"}
-        tip = _hover_text(trace.get("hovertemplate"), tokens)
+        value_name, label_name = ("x", "y") if horizontal else ("y", "x")
+        tokens = {value_name: f"{values[i]:g}", label_name: labels[i], "label": labels[i], "value": f"{values[i]:g}",
+                  "text": "\n".join(_lines(texts[i])), "hovertext": "\n".join(_lines(hover_texts[i])),
+                  "customdata": "" if keys[i] is None else str(keys[i])}
+        tip = _hover_text(trace.get("hovertemplate"), tokens, {value_name: values[i]})
         fill_style = f"--from:{start};--to:{end}"
         if colours[i] is not None:
             fill_style += f";background:{escape(str(colours[i]))}"
@@ -169,7 +182,8 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
         if keys[i] is not None:
             attributes += f' data-key="{escape(tokens["customdata"])}"'
         link = keys[i] is not None and tokens["customdata"] in links
-        label = f'<span class="rank-label" title="{escape(labels[i])}">{escape(labels[i])}</span>'
+        written = "<br>".join(escape(line) for line in _lines(str(shown_as.get(labels[i], labels[i]))))
+        label = f'<span class="rank-label" title="{escape(labels[i])}">{written}</span>'
         fill = f'<span class="rank-fill" style="{fill_style}"></span>'
         text = f'<span class="rank-text">{"<br>".join(escape(line) for line in _lines(texts[i]))}</span>'
         inner = (f'{label}<span class="rank-track">{fill}{text}</span>' if horizontal
@@ -179,12 +193,14 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     guide_marks = "".join(
         f'<span class="rank-guide rank-guide-{escape(dash)}" style="--at:{share(at)};--colour:{escape(colour)}">'
         f'<span class="rank-guide-label">{escape(label)}</span></span>' for at, colour, dash, label in guides)
-    style = (f"--label:{_width_em(labels) + 0.4:.1f}em;--reserve:{_width_em(texts) + 0.6:.1f}em"
-             f";--rows:{max(count, 1)}")
+    written_labels = [str(shown_as.get(label, label)) for label in labels]
+    style = (f"--label:{_width_em(written_labels) + 0.4:.1f}em;--reserve:{_width_em(texts) + 0.6:.1f}em"
+             f";--rows:{max(count, 1)};--label-lines:{max(len(_lines(label)) for label in written_labels)}")
     title = value_axis.get("title")
     title = title.get("text") if isinstance(title, dict) else title
     caption = f'<p class="rank-caption">{escape(str(title))}</p>' if title else ""
     kind = "rank-h" if horizontal else "rank-v"
     overlay = f'<div class="rank-guides">{guide_marks}</div>' if guides else ""
-    return (f'<div class="rank-bars {kind}{" rank-guided" if guides else ""}" style="{style}">{overlay}{"".join(rows)}'
-            f'</div>{caption}')
+    heading = "".join(f'<p class="rank-note">{escape(note)}</p>' for note in notes)
+    return (f'{heading}<div class="rank-bars {kind}{" rank-guided" if guides else ""}" style="{style}">{overlay}'
+            f'{"".join(rows)}</div>{caption}')

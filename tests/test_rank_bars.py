@@ -100,6 +100,22 @@ def test_a_vertical_ranking_reads_left_to_right_and_a_multiline_text_keeps_its_l
     assert bars[1]["data-tip"] == "II 重大: 4 件\n2 超期"
 
 
+def test_a_vertical_ranking_keeps_its_line_its_note_its_axis_labels_and_its_formatted_tooltip():
+    frame = pd.DataFrame({"k": ["pm25", "o3"], "n": ["PM2.5", "O3"], "v": [1234.5, 50.0]})
+    figure = figures.ranking_bar(frame, label="n", value="v", key="k", orientation="v")
+    figure.update_traces(hovertemplate="%{x}: IAQI %{y:,.1f}<extra></extra>")
+    figures.Guides().hline(100, {"color": "#e8590c", "dash": "dash"}, "二级标准").draw(figure)
+    figure.add_annotation(text="优良天数比例 98.0%", xref="paper", yref="paper", x=1, y=1, showarrow=False)
+    figure.update_xaxes(tickvals=["PM2.5", "O3"], ticktext=["PM2.5<br>细颗粒物", "O3"])
+    html = rank_bars_html(figure.to_plotly_json(), links=KEYS)
+    assert html.startswith('<p class="rank-note">优良天数比例 98.0%</p>')
+    assert re.search(r'class="rank-guide rank-guide-dash" style="--at:0.081;--colour:#e8590c">'
+                     r'<span class="rank-guide-label">二级标准</span>', html)
+    bars = rows(html)
+    assert bars[0]["label"] == "PM2.5<br>细颗粒物" and 'title="PM2.5"' in html
+    assert [b["data-tip"] for b in bars] == ["PM2.5: IAQI 1,234.5", "O3: IAQI 50.0"]
+
+
 def test_the_no_data_figure_gives_its_note():
     html = rank_bars_html(figures.empty_figure("暂无数据 <无>").to_plotly_json(), links=KEYS)
     assert html == '<p class="rank-bars-note">暂无数据 &lt;无&gt;</p>'
@@ -107,8 +123,9 @@ def test_the_no_data_figure_gives_its_note():
 
 @pytest.mark.parametrize("change, reason", [
     (lambda f: f.add_trace(plot.Scatter(x=[1], y=["b"])), "single bar trace"),
-    (lambda f: f.update_traces(hovertemplate="%{y}: %{x:.1f}<extra></extra>"), "hovertemplate token"),
-    (lambda f: f.add_annotation(text="note", x=0.5, y=0.5, xref="paper", yref="paper"), "annotation"),
+    (lambda f: f.update_traces(hovertemplate="%{y}: %{x:.2s}<extra></extra>"), "hovertemplate token"),
+    (lambda f: f.add_annotation(text="note", x=0.5, y="屯溪区", xref="x", yref="y"), "label without its line"),
+    (lambda f: f.add_annotation(text="note", x=0.5, y=0.5, xref="x domain", yref="paper"), "annotation"),
     (lambda f: figures.Guides().hrect(0, 1, "red", 0.2).draw(f), "threshold line"),
 ])
 def test_a_figure_these_bars_cannot_draw_faithfully_is_refused(change, reason):
@@ -134,7 +151,7 @@ def test_every_declared_ranking_fills_as_bars_on_every_cockpit(demo_env):
             requested = [("bars", {"type": "bars", "id": panel.id}, None) for panel in ranked]
             for panel, filled in zip(ranked, fill(requested, view, refresh=False)):
                 assert panel.kind == "bars" and panel.figure is not None
-                assert filled.content.startswith('<div class="rank-bars rank-'), (page, search, panel.id)
+                assert '<div class="rank-bars rank-' in filled.content, (page, search, panel.id)
                 assert len(rows(filled.content)) > 0 and filled.hash
                 if panel.click is not None:  # every bar with a target is a link, and only those
                     assert all(b["link"] == (b["data-key"] in (filled.targets or {})) for b in rows(filled.content))
