@@ -150,11 +150,12 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     guides, notes = _guides(figure, "x" if horizontal else "y")
     # labels written otherwise on the axis (ticktext for tickvals, e.g. on two lines)
     shown_as = dict(zip(list(label_axis.get("tickvals") or []), list(label_axis.get("ticktext") or [])))
+    written_labels = [str(shown_as.get(label, label)) for label in labels]
     if value_axis.get("range"):
         low, high = (_number(v) for v in value_axis["range"])
     else:  # as plotly's autorange: the bars from zero, and the threshold lines
-        reach = values + [at for at, *_ in guides]
-        low, high = min(0.0, *reach), max(0.0, *reach)
+        reach = [0.0, *values, *(at for at, *_ in guides)]
+        low, high = min(reach), max(reach)
     if not horizontal and low < 0:
         raise NotDrawable("a negative bar on a vertical ranking")
     span = (high - low) or 1.0
@@ -176,13 +177,14 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
         fill_style = f"--from:{start};--to:{end}"
         if colours[i] is not None:
             fill_style += f";background:{escape(str(colours[i]))}"
-        row_style = "" if opacities[i] is None or float(opacities[i]) >= 1 else f' style="opacity:{float(opacities[i]):g}"'
+        dimmed = opacities[i] is not None and float(opacities[i]) < 1
+        row_style = f' style="opacity:{float(opacities[i]):g}"' if dimmed else ""
         # data-key: the value a click means (customdata); data-v: the bar's value (what tests read)
         attributes = f' data-v="{values[i]!r}"'
         if keys[i] is not None:
             attributes += f' data-key="{escape(tokens["customdata"])}"'
         link = keys[i] is not None and tokens["customdata"] in links
-        written = "<br>".join(escape(line) for line in _lines(str(shown_as.get(labels[i], labels[i]))))
+        written = "<br>".join(escape(line) for line in _lines(written_labels[i]))
         label = f'<span class="rank-label" title="{escape(labels[i])}">{written}</span>'
         fill = f'<span class="rank-fill" style="{fill_style}"></span>'
         text = f'<span class="rank-text">{"<br>".join(escape(line) for line in _lines(texts[i]))}</span>'
@@ -193,9 +195,9 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     guide_marks = "".join(
         f'<span class="rank-guide rank-guide-{escape(dash)}" style="--at:{share(at)};--colour:{escape(colour)}">'
         f'<span class="rank-guide-label">{escape(label)}</span></span>' for at, colour, dash, label in guides)
-    written_labels = [str(shown_as.get(label, label)) for label in labels]
+    label_lines = max((len(_lines(label)) for label in written_labels), default=1)
     style = (f"--label:{_width_em(written_labels) + 0.4:.1f}em;--reserve:{_width_em(texts) + 0.6:.1f}em"
-             f";--rows:{max(count, 1)};--label-lines:{max(len(_lines(label)) for label in written_labels)}")
+             f";--rows:{max(count, 1)};--label-lines:{label_lines}")
     title = value_axis.get("title")
     title = title.get("text") if isinstance(title, dict) else title
     caption = f'<p class="rank-caption">{escape(str(title))}</p>' if title else ""

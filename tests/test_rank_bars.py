@@ -116,9 +116,12 @@ def test_a_vertical_ranking_keeps_its_line_its_note_its_axis_labels_and_its_form
     assert [b["data-tip"] for b in bars] == ["PM2.5: IAQI 1,234.5", "O3: IAQI 50.0"]
 
 
-def test_the_no_data_figure_gives_its_note():
+def test_the_no_data_figure_gives_its_note_and_a_ranking_of_no_rows_is_empty():
     html = rank_bars_html(figures.empty_figure("暂无数据 <无>").to_plotly_json(), links=KEYS)
     assert html == '<p class="rank-bars-note">暂无数据 &lt;无&gt;</p>'
+    nothing = COUNTIES.assign(value=float("nan"))  # every value missing: ranking_bar keeps no row
+    assert rows(rank_bars_html(figures.ranking_bar(nothing, label="name", value="value", key="adcode").to_plotly_json(),
+                               links=KEYS)) == []
 
 
 @pytest.mark.parametrize("change, reason", [
