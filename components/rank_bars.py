@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from html import escape
 
 _TOKEN = re.compile(r"%\{([^}]*)\}")
@@ -71,7 +72,8 @@ def _hover_text(template: str | None, tokens: dict, numbers: dict) -> str:
         if not spec and name in tokens:
             return tokens[name]
         if name in numbers and _FORMAT.fullmatch(spec):
-            return format(numbers[name], spec)
+            number = numbers[name]  # d3's "," writes a whole number without decimals, as Python's does an int
+            return format(int(number) if "." not in spec and float(number).is_integer() else number, spec)
         raise NotDrawable(f"hovertemplate token %{{{match.group(1)}}}")
     return _TOKEN.sub(token, text).strip()
 
@@ -118,6 +120,49 @@ def _width_em(texts) -> float:
     return widest
 
 
+@dataclass
+class _Series:
+    """One bar trace of a ranking, bar by bar."""
+
+    name: str
+    labels: list[str]
+    values: list[float]
+    texts: list[str]
+    hover_texts: list[str]
+    keys: list
+    colours: list
+    opacities: list
+    hovertemplate: str | None
+    horizontal: bool
+
+    def tip(self, i: int) -> str:
+        value_name, label_name = ("x", "y") if self.horizontal else ("y", "x")
+        value = f"{self.values[i]:g}"
+        tokens = {value_name: value, label_name: self.labels[i], "label": self.labels[i], "value": value,
+                  "text": "\n".join(_lines(self.texts[i])), "hovertext": "\n".join(_lines(self.hover_texts[i])),
+                  "customdata": "" if self.keys[i] is None else str(self.keys[i])}
+        return _hover_text(self.hovertemplate, tokens, {value_name: self.values[i]})
+
+
+def _series(trace: dict, horizontal: bool) -> _Series:
+    if (trace.get("orientation") == "h") != horizontal:
+        raise NotDrawable("bars of both orientations")
+    labels = trace.get("y" if horizontal else "x")
+    values = trace.get("x" if horizontal else "y")
+    if labels is None or values is None:
+        raise NotDrawable("bars without labels or values")
+    count = len(labels)
+    marker = trace.get("marker") or {}
+    return _Series(
+        name=str(trace.get("name") or ""), labels=[str(label) for label in _items(labels, count)],
+        values=[_number(v) for v in _items(values, count)],
+        texts=["" if t is None else str(t) for t in _items(trace.get("text"), count)],
+        hover_texts=["" if t is None else str(t) for t in _items(trace.get("hovertext"), count)],
+        keys=_items(trace.get("customdata"), count), colours=_items(marker.get("color"), count),
+        opacities=_items(marker.get("opacity"), count), hovertemplate=trace.get("hovertemplate"),
+        horizontal=horizontal)
+
+
 def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     """The HTML of a ranking figure (plotly JSON); the bars whose value (customdata) is in `links`
     lead somewhere when clicked. A figure without data (the "no data" figure) gives its note.
@@ -127,23 +172,17 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     if not data:
         notes = [str(note.get("text") or "") for note in layout.get("annotations") or []]
         return f'<p class="rank-bars-note">{escape(" ".join(notes))}</p>'
-    if len(data) != 1 or data[0].get("type") != "bar":
-        raise NotDrawable("not a single bar trace")
-    trace = data[0]
-    horizontal = trace.get("orientation") == "h"
-    labels = trace.get("y" if horizontal else "x")
-    values = trace.get("x" if horizontal else "y")
-    if labels is None or values is None:
-        raise NotDrawable("bars without labels or values")
-    values = [_number(v) for v in _items(values, len(labels))]
-    count = len(values)
-    labels = [str(label) for label in _items(labels, count)]
-    marker = trace.get("marker") or {}
-    texts = ["" if t is None else str(t) for t in _items(trace.get("text"), count)]
-    hover_texts = ["" if t is None else str(t) for t in _items(trace.get("hovertext"), count)]
-    keys = _items(trace.get("customdata"), count)
-    colours = _items(marker.get("color"), count)
-    opacities = _items(marker.get("opacity"), count)
+    if any(trace.get("type") != "bar" for trace in data):
+        raise NotDrawable("not bar traces")
+    horizontal = data[0].get("orientation") == "h"
+    if len(data) > 1 and (not horizontal or layout.get("barmode") != "group"):
+        raise NotDrawable("several bar traces, not grouped on a horizontal ranking")
+    series = [_series(trace, horizontal) for trace in data]
+    first = series[0]
+    labels, keys, count = first.labels, first.keys, len(first.values)
+    for other in series[1:]:
+        if other.labels != labels or any(k is not None and k != key for k, key in zip(other.keys, keys)):
+            raise NotDrawable("grouped bars of other categories or other keys")
 
     value_axis = layout.get("xaxis" if horizontal else "yaxis") or {}
     label_axis = layout.get("yaxis" if horizontal else "xaxis") or {}
@@ -154,7 +193,7 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     if value_axis.get("range"):
         low, high = (_number(v) for v in value_axis["range"])
     else:  # as plotly's autorange: the bars from zero, and the threshold lines
-        reach = [0.0, *values, *(at for at, *_ in guides)]
+        reach = [0.0, *(v for one in series for v in one.values), *(at for at, *_ in guides)]
         low, high = min(reach), max(reach)
     if not horizontal and low < 0:
         raise NotDrawable("a negative bar on a vertical ranking")
@@ -164,43 +203,53 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
         return round(min(1.0, max(0.0, (value - low) / span)), 4)
 
     zero = share(0.0)
+
+    def mark(one: _Series, i: int) -> tuple[str, str]:
+        """A bar's fill and its text."""
+        start, end = sorted((zero, share(one.values[i])))
+        fill_style = f"--from:{start};--to:{end}"
+        if one.colours[i] is not None:
+            fill_style += f";background:{escape(str(one.colours[i]))}"
+        return (f'<span class="rank-fill" style="{fill_style}"></span>',
+                f'<span class="rank-text">{"<br>".join(escape(line) for line in _lines(one.texts[i]))}</span>')
+
     rows = []
     # plotly draws a horizontal ranking's first bar at the bottom: the list reads top down
     order = range(count - 1, -1, -1) if horizontal else range(count)
     for i in order:
-        start, end = sorted((zero, share(values[i])))
-        value_name, label_name = ("x", "y") if horizontal else ("y", "x")
-        tokens = {value_name: f"{values[i]:g}", label_name: labels[i], "label": labels[i], "value": f"{values[i]:g}",
-                  "text": "\n".join(_lines(texts[i])), "hovertext": "\n".join(_lines(hover_texts[i])),
-                  "customdata": "" if keys[i] is None else str(keys[i])}
-        tip = _hover_text(trace.get("hovertemplate"), tokens, {value_name: values[i]})
-        fill_style = f"--from:{start};--to:{end}"
-        if colours[i] is not None:
-            fill_style += f";background:{escape(str(colours[i]))}"
-        dimmed = opacities[i] is not None and float(opacities[i]) < 1
-        row_style = f' style="opacity:{float(opacities[i]):g}"' if dimmed else ""
+        tip = "\n".join(one.tip(i) for one in series)
+        dimmed = first.opacities[i] is not None and float(first.opacities[i]) < 1
+        row_style = f' style="opacity:{float(first.opacities[i]):g}"' if dimmed else ""
         # data-key: the value a click means (customdata); data-v: the bar's value (what tests read)
-        attributes = f' data-v="{values[i]!r}"'
+        attributes = f' data-v="{first.values[i]!r}"'
         if keys[i] is not None:
-            attributes += f' data-key="{escape(tokens["customdata"])}"'
-        link = keys[i] is not None and tokens["customdata"] in links
+            attributes += f' data-key="{escape(str(keys[i]))}"'
+        link = keys[i] is not None and str(keys[i]) in links
         written = "<br>".join(escape(line) for line in _lines(written_labels[i]))
         label = f'<span class="rank-label" title="{escape(labels[i])}">{written}</span>'
-        fill = f'<span class="rank-fill" style="{fill_style}"></span>'
-        text = f'<span class="rank-text">{"<br>".join(escape(line) for line in _lines(texts[i]))}</span>'
-        inner = (f'{label}<span class="rank-track">{fill}{text}</span>' if horizontal
-                 else f'<span class="rank-track">{text}{fill}</span>{label}')
+        if horizontal:
+            marks = "".join(f'<span class="rank-series" data-v="{one.values[i]!r}">{"".join(mark(one, i))}</span>'
+                            for one in series)
+            inner = f'{label}<span class="rank-track">{marks}</span>'
+        else:
+            fill, text = mark(first, i)
+            inner = f'<span class="rank-track">{text}{fill}</span>{label}'
         rows.append(f'<div class="rank-bar{" rank-link" if link else ""}"{attributes}{row_style}'
                     f'{LINK_ROLE if link else ""} data-tip="{escape(tip)}">{inner}</div>')
     guide_marks = "".join(
         f'<span class="rank-guide rank-guide-{escape(dash)}" style="--at:{share(at)};--colour:{escape(colour)}">'
         f'<span class="rank-guide-label">{escape(label)}</span></span>' for at, colour, dash, label in guides)
     label_lines = max((len(_lines(label)) for label in written_labels), default=1)
+    texts = [text for one in series for text in one.texts]
     style = (f"--label:{_width_em(written_labels) + 0.4:.1f}em;--reserve:{_width_em(texts) + 0.6:.1f}em"
-             f";--rows:{max(count, 1)};--label-lines:{label_lines}")
+             f";--rows:{max(count * len(series), 1)};--label-lines:{label_lines}")
     title = value_axis.get("title")
     title = title.get("text") if isinstance(title, dict) else title
     caption = f'<p class="rank-caption">{escape(str(title))}</p>' if title else ""
+    if len(series) > 1:  # the legend: which bar of a group is which
+        caption += '<p class="rank-legend">' + "".join(
+            f'<span class="rank-swatch" style="background:{escape(str(one.colours[0]))}"></span>{escape(one.name)}'
+            for one in series) + "</p>"
     kind = "rank-h" if horizontal else "rank-v"
     overlay = f'<div class="rank-guides">{guide_marks}</div>' if guides else ""
     heading = "".join(f'<p class="rank-note">{escape(note)}</p>' for note in notes)

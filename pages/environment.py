@@ -214,7 +214,7 @@ PANELS = register_panels(PATH, [
           query=lambda view: indicators.ranking(view, "env.source_online_rate", view.lang),
           figure=source_counties_figure, click=Drill(), width=3, screen=False,
           indicators=("env.source_online_rate",)),
-    Panel("env.events", "环境事件处置", "Environmental events", query=event_data, figure=event_figure,
+    Panel("env.events", "环境事件处置", "Environmental events", bars=True, query=event_data, figure=event_figure,
           click=OpenLink(lambda code, view: desk_href(view, type=(code,))), width=4,
           source_zh="市城市运行管理中心", source_en="City Operations Centre"),
 ])

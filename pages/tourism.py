@@ -232,7 +232,7 @@ PANELS = register_panels(PATH, [
     Panel("tourism.hotels", "酒店入住率", "Hotel occupancy", bars=True,
           query=lambda view: indicators.ranking(view, "tourism.hotel_occupancy", view.lang), figure=hotel_figure,
           click=Drill(), width=3, screen=False, indicators=("tourism.hotel_occupancy",)),
-    Panel("tourism.complaints", "旅游投诉处置", "Complaints and their handling", query=complaint_data,
+    Panel("tourism.complaints", "旅游投诉处置", "Complaints and their handling", bars=True, query=complaint_data,
           figure=complaint_figure, click=OpenLink(lambda code, view: desk_href(view, type=(code,))), width=3,
           indicators=("tourism.complaints",)),
 ])

@@ -182,7 +182,8 @@ PANELS = register_panels(PATH, [
                  indicators=("traffic.parking_occupancy",), screen=False),
     TrafficPanel("traffic.bus", "公交客运量（同比）", "Public transport ridership vs last year", query=traffic.bus_trend,
                  figure=bus_figure, brush=True, width=6, indicators=("traffic.bus_ridership",), screen=False),
-    TrafficPanel("traffic.incidents", "交通事故与事件", "Accidents and traffic incidents", query=traffic.incidents_by_type,
+    TrafficPanel("traffic.incidents", "交通事故与事件", "Accidents and traffic incidents", bars=True,
+                 query=traffic.incidents_by_type,
                  figure=incidents_figure, click=OpenLink(lambda code, view: incidents_href(view, code)), width=6,
                  **POLICE, screen=False),
 ])

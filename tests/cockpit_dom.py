@@ -30,9 +30,13 @@ TRACES_JS = """(pid) => {
         const rows = Array.from(bars.querySelectorAll('.rank-bar'));
         if (horizontal) rows.reverse();
         const labels = rows.map(r => r.querySelector('.rank-label').textContent);
-        const values = rows.map(r => parseFloat(r.dataset.v));
-        return [{x: horizontal ? values : labels, y: horizontal ? labels : values, type: 'bar',
-                 customdata: rows.map(r => r.dataset.key === undefined ? null : r.dataset.key)}];
+        const customdata = rows.map(r => r.dataset.key === undefined ? null : r.dataset.key);
+        // a row holds one bar per series (grouped bars), each its own trace
+        const count = rows.length ? Math.max(1, rows[0].querySelectorAll('.rank-series').length) : 1;
+        return Array.from({length: count}, (_, k) => {
+            const values = rows.map(r => parseFloat((r.querySelectorAll('.rank-series')[k] || r).dataset.v));
+            return {x: horizontal ? values : labels, y: horizontal ? labels : values, type: 'bar', customdata};
+        });
     }
     const el = panel && panel.querySelector('.js-plotly-plot');
     return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),

@@ -116,6 +116,24 @@ def test_a_vertical_ranking_keeps_its_line_its_note_its_axis_labels_and_its_form
     assert [b["data-tip"] for b in bars] == ["PM2.5: IAQI 1,234.5", "O3: IAQI 50.0"]
 
 
+def test_grouped_bars_share_a_row_each_with_its_value_text_and_colour_and_a_legend():
+    """Incidents by kind: all of them and, beside, the overdue ones (figures.incident_kinds)."""
+    kinds = pd.DataFrame({"type_code": ["T1", "T2"], "name": ["交通事故", "车辆故障"], "incidents": [44, 0],
+                          "overdue": [3, 0]})
+    figure = figures.incident_kinds(kinds, total_name="上报", ontime_rate=98.25, lang="zh")
+    html = rank_bars_html(figure.to_plotly_json(), links={"T1"})
+    assert html.startswith('<p class="rank-note">按期办结率 98.2%</p>')
+    bars = rows(html)
+    assert [b["label"] for b in bars] == ["交通事故", "车辆故障"]
+    assert [b["link"] for b in bars] == [True, False] and bars[0]["data-key"] == "T1"
+    first = html[html.index('data-key="T1"'):html.index('data-key="T2"')]
+    assert re.findall(r'class="rank-series" data-v="([^"]+)"', first) == ["44.0", "3.0"]
+    assert re.findall(r'<span class="rank-text">([^<]*)</span>', first) == ["44", "⏰3"]
+    assert [c in first for c in (figures.ACCENT, figures.LEVEL_COLOURS[4])] == [True, True]
+    assert bars[0]["data-tip"] == "交通事故 · 上报: 44\n交通事故 · 超期: 3"
+    assert '<p class="rank-legend">' in html and "上报" in html.split('<p class="rank-legend">')[1]
+
+
 def test_the_no_data_figure_gives_its_note_and_a_ranking_of_no_rows_is_empty():
     html = rank_bars_html(figures.empty_figure("暂无数据 <无>").to_plotly_json(), links=KEYS)
     assert html == '<p class="rank-bars-note">暂无数据 &lt;无&gt;</p>'
@@ -125,7 +143,8 @@ def test_the_no_data_figure_gives_its_note_and_a_ranking_of_no_rows_is_empty():
 
 
 @pytest.mark.parametrize("change, reason", [
-    (lambda f: f.add_trace(plot.Scatter(x=[1], y=["b"])), "single bar trace"),
+    (lambda f: f.add_trace(plot.Scatter(x=[1], y=["b"])), "not bar traces"),
+    (lambda f: f.add_trace(plot.Bar(x=[1, 2, 3], y=["徽州区", "屯溪区", "黄山区"], orientation="h")), "not grouped"),
     (lambda f: f.update_traces(hovertemplate="%{y}: %{x:.2s}<extra></extra>"), "hovertemplate token"),
     (lambda f: f.add_annotation(text="note", x=0.5, y="屯溪区", xref="x", yref="y"), "label without its line"),
     (lambda f: f.add_annotation(text="note", x=0.5, y=0.5, xref="x domain", yref="paper"), "annotation"),
