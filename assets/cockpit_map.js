@@ -16,7 +16,23 @@ window.cockpitMap = (function () {
     function escapeHtml(text) {
         return String(text).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
     }
+    /* Leaving a page while its map still zooms to a county (a cockpit link clicked just after a
+     * drill): Leaflet removes the map and its panes, but the zoom animation's end, queued on a
+     * timer that removal does not cancel, still moves the removed map and reads its pane's
+     * position — "Cannot read properties of undefined (reading '_leaflet_pos')". A removed map
+     * (no map pane any more) has nothing left to move, so its zoom end is let go. Patched once,
+     * as the first map draws its regions (Leaflet comes with dash-leaflet, after the assets). */
+    function letRemovedMapsGo() {
+        const proto = window.L && window.L.Map && window.L.Map.prototype;
+        if (!proto || proto.__cockpitRemovalSafe) { return; }
+        const zoomEnd = proto._onZoomTransitionEnd;
+        proto._onZoomTransitionEnd = function () {
+            return this._mapPane ? zoomEnd.apply(this, arguments) : undefined;
+        };
+        proto.__cockpitRemovalSafe = true;
+    }
     function regionStyle(feature, context) {
+        letRemovedMapsGo();
         const h = (context && context.hideout) || {};
         const code = feature.properties.adcode;
         const value = h.values ? h.values[code] : undefined;

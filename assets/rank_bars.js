@@ -8,7 +8,7 @@
  *
  * A click on a bar is handled with the charts' clicks (assets/cockpit_events.js); here also the
  * bars' tooltips, one element on the page placed at the pointer (fixed, so a panel never clips it).
- * `cockpitBars.drawn` counts the draws, and each draw fires "cockpit:bars-drawn" (benchmarks time it).
+ * `cockpitBars.counts.drawn` counts the draws, and each draw fires "cockpit:bars-drawn" (benchmarks time it).
  */
 window.cockpitBars = (function () {
     const counts = {drawn: 0};

@@ -1,9 +1,10 @@
 """A ranking figure drawn as HTML bars in the browser.
 
 A ranking (`figures.ranking_bar`: one bar trace, a label, a value and a text per bar, optional
-threshold lines) is the commonest chart of the cockpits. Drawn by plotly, each one costs about
-10–18 ms of the browser's time whenever it changes, and a drill changes them all: on the safety
-cockpit seven of nine charts are rankings. As HTML they cost a fraction of a millisecond.
+threshold lines and notes; or grouped horizontal bars, `figures.incident_kinds`) is the commonest
+chart of the cockpits. Drawn by plotly, each one costs about 10–18 ms of the browser's time
+whenever it changes, and a drill changes them all: on the safety cockpit seven of nine charts are
+rankings. As HTML they cost a fraction of a millisecond.
 
 The figure stays the one description of the ranking: it is built, memoized, exported (PNG, SVG,
 PPTX) and read for click targets as before; only the browser draws it differently. This module

@@ -280,3 +280,21 @@ def test_a_rankings_bar_shows_its_value_at_the_pointer_and_follows_the_keyboard(
         return own && !own.hasAttribute('role') && !own.hasAttribute('tabindex'); }""", arg=key)
     assert page.locator('[id="panel-overview.ranking"] .rank-link').count() >= 1
     assert page.console_errors == []
+
+
+def test_leaving_a_page_while_its_map_zooms_to_a_county_raises_no_error(page, demo_env):
+    """A cockpit link clicked just after a drill removes the map while it still zooms to the
+    county: Leaflet's queued end of that zoom must not touch the removed map (it threw
+    "Cannot read properties of undefined (reading '_leaflet_pos')"). Left at several moments
+    of the zoom, as a quick hand would."""
+    for delay in (30, 60, 120, 250):
+        page.goto(page.base + "/")
+        wait_for_kpi(page, "tourism.visitors", expected_kpis("341000")["tourism.visitors"])
+        wait_settled(page)
+        click_map_region(page, "黄山区")
+        page.wait_for_url(re.compile(r"region=341003"))
+        page.wait_for_timeout(delay)
+        page.locator("#nav-slot a", has_text="智慧文旅").first.click()
+        page.locator('[data-page="/tourism"]').wait_for()
+        page.wait_for_timeout(400)  # past the zoom's end (Leaflet ends it 250 ms after it starts)
+        assert page.console_errors == [], delay
