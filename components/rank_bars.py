@@ -55,6 +55,14 @@ def _number(value) -> float:
     return number
 
 
+def _numbers(pair) -> bool:
+    """Whether an axis range is two numbers (plotly ignores one that is not)."""
+    try:
+        return pair is not None and len(pair) == 2 and all(not math.isnan(float(v)) for v in pair)
+    except (TypeError, ValueError):
+        return False
+
+
 # the d3 formats of plotly's tokens that mean the same in Python: ",.1f", ".0f", ","
 _FORMAT = re.compile(r",?(\.\d+f)?")
 
@@ -191,9 +199,9 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     # labels written otherwise on the axis (ticktext for tickvals, e.g. on two lines)
     shown_as = dict(zip(list(label_axis.get("tickvals") or []), list(label_axis.get("ticktext") or [])))
     written_labels = [str(shown_as.get(label, label)) for label in labels]
-    if value_axis.get("range"):
+    if _numbers(value_axis.get("range")):
         low, high = (_number(v) for v in value_axis["range"])
-    else:  # as plotly's autorange: the bars from zero, and the threshold lines
+    else:  # as plotly's autorange (also plotly's answer to a range without numbers): the bars from zero, and the lines
         reach = [0.0, *(v for one in series for v in one.values), *(at for at, *_ in guides)]
         low, high = min(reach), max(reach)
     if not horizontal and low < 0:

@@ -97,10 +97,12 @@ def render_headlines(frame: pd.DataFrame, view: ViewState, _panel: Panel):
                        className="kpi-sub bad" if rows["events_open_overdue"]["value"] else "kpi-sub")))
     if "selected_aqi" in rows:
         chosen = rows["selected_aqi"]
-        cards.append(kpi_card(indicator("env.aqi"), {"value": chosen["value"], "level": indicator(
-            "env.aqi").level_of(chosen["value"])}, lang, card_id="kpi-selected-aqi",
-            label=pick(lang, f"所选站点AQI · 优良 {chosen['good_share']:.1f}%",
-                       f"Selected stations AQI · good {chosen['good_share']:.1f}%")))
+        # the chosen stations may have no reading here (a station of another county, kept by a drill)
+        value = None if pd.isna(chosen["value"]) else chosen["value"]
+        good = "—" if pd.isna(chosen["good_share"]) else f"{chosen['good_share']:.1f}%"
+        cards.append(kpi_card(indicator("env.aqi"), {"value": value, "level": indicator("env.aqi").level_of(value)},
+                              lang, card_id="kpi-selected-aqi",
+                              label=pick(lang, f"所选站点AQI · 优良 {good}", f"Selected stations AQI · good {good}")))
     return html.Div(cards, className="kpi-strip")
 
 

@@ -146,3 +146,49 @@ def test_a_fill_beside_another_is_filled_by_one_thread(backend, monkeypatch):
     assert checkouts == 1
     assert [filled.hash for filled in beside] == [filled.hash for filled in alone]
     assert panels._fills_running == 1  # the fill counted itself in and out again
+
+
+def test_a_station_filter_kept_by_a_drill_into_another_county_fills_every_panel(demo_env, caplog):
+    """A station chosen in the city stays chosen when one drills into a county: where it has no
+    readings, every panel still draws (the selected stations' card says "—", the pollutants draw
+    no bar) instead of showing an error."""
+    import logging
+
+    from callbacks.panels import fill
+    from callbacks.state import resolve_view
+    from data.queries import environment
+
+    stations = environment.station_ranking(resolve_view("/environment", "")).astype({"station_id": str})
+    outside = stations.loc[stations["adcode"] != "341003", "station_id"].iloc[0]
+    caplog.set_level(logging.ERROR, logger="cockpit.panels")
+    view = resolve_view("/environment", f"?region=341003&station={outside}")
+    filled = fill(requested("/environment"), view, refresh=False)
+    assert not [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert all(item.content is not None for item in filled)
+
+
+@pytest.mark.parametrize("page", COCKPITS)
+def test_a_filter_chosen_in_the_city_fills_every_panel_of_each_county(demo_env, caplog, page):
+    """Each cross-filter a click on the city's page can set (a value its chart shows) stays set
+    when one drills into a county, where it may hold nothing: every panel of every county still
+    draws, none shows an error."""
+    import logging
+
+    from callbacks.clicks import figure_values
+    from callbacks.panels import fill, figure_view, graph_content
+    from callbacks.state import resolve_view
+    from core.panels import PAGE_PANELS, CrossFilter
+
+    city = resolve_view(page, "")
+    chosen = {}
+    for panel in PAGE_PANELS[page]:
+        if isinstance(panel.click, CrossFilter) and panel.figure is not None:
+            values = figure_values(graph_content(panel.id, figure_view(panel, city))[0])
+            if values:
+                chosen.setdefault(panel.click.dimension, str(values[0]))
+    assert chosen or page == "/", page
+    caplog.set_level(logging.ERROR, logger="cockpit.panels")
+    for dimension, value in chosen.items():
+        for county in ("341003", "341021", "341024"):
+            fill(requested(page), resolve_view(page, f"?region={county}&{dimension}={value}"), refresh=False)
+    assert not [r.getMessage() for r in caplog.records if "failed" in r.getMessage()], chosen

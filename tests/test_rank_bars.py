@@ -88,6 +88,14 @@ def test_threshold_lines_and_an_axis_range_scale_as_in_the_figure():
     assert "--to:0.5" in rank_bars_html(lots.to_plotly_json(), links=())
 
 
+def test_a_range_without_numbers_is_ignored_as_plotly_ignores_it():
+    """The six pollutants' axis reaches 1.2 × the highest IAQI: NaN when no station has a reading."""
+    figure = figures.ranking_bar(COUNTIES, label="name", value="value", key="adcode")
+    figure.update_xaxes(range=[0, float("nan")])
+    assert [re.search(r"--to:([\d.]+)", b["fill"]).group(1) for b in rows(rank_bars_html(
+        figure.to_plotly_json(), links=KEYS))] == ["1.0", "0.8", "0.4"]
+
+
 def test_a_vertical_ranking_reads_left_to_right_and_a_multiline_text_keeps_its_lines():
     frame = pd.DataFrame({"k": ["1", "2"], "n": ["I 特别重大", "II 重大"], "v": [0, 4]})
     figure = figures.ranking_bar(frame, label="n", value="v", key="k", orientation="v")
