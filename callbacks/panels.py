@@ -107,7 +107,7 @@ def _bars(panel: Panel, view: ViewState) -> Filled:
     """A ranking drawn as HTML: the figure as a graph panel's (memoized alike), turned into bars."""
     content, new_hash, values = graph_content(panel.id, figure_view(panel, view))
     targets = click_targets(view, panel.click, values)
-    return Filled(rank_bars_html(content, links=targets or ()), new_hash, targets)
+    return Filled(rank_bars_html(content, links=targets), new_hash, targets)
 
 
 def _html(panel: Panel, view: ViewState) -> Filled:
@@ -318,10 +318,9 @@ def fill_panels(search, pathname, _version, _stale, graph_hashes, html_hashes, b
                  + [("html", i, h) for i, h in zip(ids(2), html_hashes)]
                  + [("bars", i, h) for i, h in zip(ids(4), bars_hashes)]
                  + [("map", i, h) for i, h in zip(ids(11), map_hashes)])
-    filled = iter(fill(requested, view, refresh))
-    graphs, htmls, bars, maps = ([next(filled) for _ in hashes]
-                                 for hashes in (graph_hashes, html_hashes, bars_hashes, map_hashes))
-    filled = graphs + htmls + bars + maps
+    filled = fill(requested, view, refresh)
+    graphs, htmls, bars, maps = ([f for (k, _ident, _old), f in zip(requested, filled) if k == kind]
+                                 for kind in ("graph", "html", "bars", "map"))
     targets = {ident["id"]: f.targets for (_kind, ident, _old), f in zip(requested, filled) if f.targets}
 
     def map_part(key: str) -> list:

@@ -120,6 +120,11 @@ def _lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
 
+def _html_lines(text: str) -> str:
+    """A text as HTML, escaped, its lines kept."""
+    return "<br>".join(escape(line) for line in _lines(text))
+
+
 def _width_em(texts) -> float:
     """Roughly how wide the longest line is, in em (a Chinese character is one, others about 0.6)."""
     widest = 0.0
@@ -220,7 +225,7 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
         if one.colours[i] is not None:
             fill_style += f";background:{escape(str(one.colours[i]))}"
         return (f'<span class="rank-fill" style="{fill_style}"></span>',
-                f'<span class="rank-text">{"<br>".join(escape(line) for line in _lines(one.texts[i]))}</span>')
+                f'<span class="rank-text">{_html_lines(one.texts[i])}</span>')
 
     rows = []
     # plotly draws a horizontal ranking's first bar at the bottom: the list reads top down
@@ -234,8 +239,7 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
         if keys[i] is not None:
             attributes += f' data-key="{escape(str(keys[i]))}"'
         link = keys[i] is not None and str(keys[i]) in links
-        written = "<br>".join(escape(line) for line in _lines(written_labels[i]))
-        label = f'<span class="rank-label" title="{escape(labels[i])}">{written}</span>'
+        label = f'<span class="rank-label" title="{escape(labels[i])}">{_html_lines(written_labels[i])}</span>'
         if horizontal:
             marks = "".join(f'<span class="rank-series" data-v="{one.values[i]!r}">{"".join(mark(one, i))}</span>'
                             for one in series)
