@@ -62,6 +62,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # How often a process checks for new data to warm the cache for (callbacks/prewarm.py); 0: never.
     prewarm_seconds: int = 60
+    # Whether the warming also computes the views one click away from the first ones: each
+    # cross-filter a chart, ranking or small map of those views offers (callbacks/prewarm.py).
+    prewarm_clicks: bool = True
     production: bool = False
     carousel: tuple[str, ...] = ("/", "/tourism", "/environment", "/traffic", "/safety", "/eldercare")
     carousel_seconds: int = 30
@@ -104,6 +107,7 @@ def load_settings() -> Settings:
         session_minutes=int(_env("COCKPIT_SESSION_MINUTES", "480")),
         max_body_bytes=int(_env("COCKPIT_MAX_BODY_BYTES", str(1024 * 1024))),
         prewarm_seconds=int(_env("COCKPIT_PREWARM_SECONDS", "60")),
+        prewarm_clicks=_env_bool("COCKPIT_PREWARM_CLICKS", True),
         production=_env_bool("COCKPIT_PRODUCTION", False),
         carousel=carousel,
         carousel_seconds=int(_env("COCKPIT_CAROUSEL_SECONDS", "30")),

@@ -93,9 +93,11 @@ def is_cached(fn, *args, **kwargs) -> bool:
     return _configured and cache.get(cache_key(fn, *args, **kwargs)) is not None
 
 
-# Set while the cache is being warmed: memoized calls compute and store their answer anew (so
-# that warmed entries are renewed before they expire) instead of reading it.
-refreshing: contextvars.ContextVar[bool] = contextvars.ContextVar("cache_refreshing", default=False)
+# Set while the cache is being warmed, to the keys renewed so far: a memoized call computes and
+# stores its answer anew (so that warmed entries are renewed before they expire) instead of reading
+# it — once per warming: the many views that share an entry (a cross-filter leaves most of a page's
+# figures as they were) read it once it has been renewed.
+refreshing: contextvars.ContextVar[set | None] = contextvars.ContextVar("cache_refreshing", default=None)
 
 
 def cached(fn):
@@ -106,8 +108,9 @@ def cached(fn):
         if not _configured:
             return fn(*args, **kwargs)
         key = cache_key(fn, *args, **kwargs)
+        renewed = refreshing.get()
         try:
-            hit = None if refreshing.get() else cache.get(key)
+            hit = None if renewed is not None and key not in renewed else cache.get(key)
         except Exception:  # a cache outage must not take the dashboard down
             hit = None
         if hit is not None:
@@ -117,6 +120,8 @@ def cached(fn):
             cache.set(key, result)
         except Exception:
             pass
+        if renewed is not None:
+            renewed.add(key)
         return result
 
     wrapper.uncached = fn
