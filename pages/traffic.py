@@ -165,7 +165,7 @@ PANELS = register_panels(PATH, [
     TrafficPanel("traffic.hours", "分时段拥堵与车速", "Congestion and speed by hour", query=traffic.hour_profile,
                  figure=hours_figure, click=CrossFilter("hour"), filters=("segment", "weekday"), width=4,
                  indicators=ROADS),
-    TrafficPanel("traffic.scenic", "景区周边路网（节假日对比）", "Roads around scenic spots at holidays",
+    TrafficPanel("traffic.scenic", "景区周边路网（节假日对比）", "Roads around scenic spots at holidays", bars=True,
                  query=traffic.busiest_scenic_roads, figure=scenic_figure, click=CrossFilter("segment"), width=4,
                  indicators=("traffic.congestion",)),
     TrafficPanel("traffic.parking", "最满停车场（当前）", "Fullest parking lots now", bars=True, query=traffic.fullest_lots,
