@@ -1,7 +1,8 @@
 """A ranking figure drawn as HTML bars in the browser.
 
 A ranking (`figures.ranking_bar`: one bar trace, a label, a value and a text per bar, optional
-threshold lines and notes; or grouped horizontal bars, `figures.incident_kinds`) is the commonest
+threshold lines and notes; grouped horizontal bars, `figures.incident_kinds`; stacked horizontal
+bars with a text at each row's end, `eldercare_parts.calls_figure`) is the commonest
 chart of the cockpits. Drawn by plotly, each one costs about 10–18 ms of the browser's time
 whenever it changes, and a drill changes them all: on the safety cockpit seven of nine charts are
 rankings. As HTML they cost a fraction of a millisecond.
@@ -26,6 +27,7 @@ from html import escape
 _TOKEN = re.compile(r"%\{([^}]*)\}")
 _EXTRA = re.compile(r"<extra>.*?</extra>", re.S)
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.I)
+_TAG = re.compile(r"</?[a-zA-Z]")
 
 
 # a bar a click leads from is a link one can reach and follow with the keyboard too
@@ -73,7 +75,7 @@ def _hover_text(template: str | None, tokens: dict, numbers: dict) -> str:
     if not template:
         return f"{tokens['label']}: {tokens['text'] or tokens['value']}"
     text = _LINE_BREAK.sub("\n", _EXTRA.sub("", template))
-    if "<" in text:
+    if _TAG.search(text):  # a "<" that opens no tag ("< 5 min") is text, to plotly too
         raise NotDrawable(f"markup in hovertemplate {template!r}")
 
     def token(match: re.Match) -> str:
@@ -177,6 +179,30 @@ def _series(trace: dict, horizontal: bool) -> _Series:
         horizontal=horizontal)
 
 
+@dataclass
+class _TextColumn:
+    """The text a scatter of mode "text" writes at the end of each row, and its tooltip lines."""
+
+    texts: list[str]
+    tips: list[str]
+
+    def tip(self, i: int) -> str:
+        return self.tips[i]
+
+
+def _text_column(trace: dict, labels: list[str], ends: list[float], horizontal: bool) -> _TextColumn:
+    """A text trace as the rows' text: only where it writes each row's text where the row's bars
+    end, to their right (as plotly places it), and on a horizontal ranking."""
+    if not horizontal or trace.get("textposition") not in ("middle right", None):
+        raise NotDrawable("a text trace not to the right of horizontal bars")
+    column = _series({**trace, "orientation": "h"}, True)
+    if column.labels != labels or any(abs(x - end) > 1e-9 * max(1.0, abs(end)) for x, end in zip(column.values, ends)):
+        raise NotDrawable("a text trace not at the ends of the bars")
+    skip = trace.get("hoverinfo") == "skip" or not trace.get("hovertemplate")
+    return _TextColumn(texts=[text.strip() for text in column.texts],
+                       tips=[] if skip else [column.tip(i) for i in range(len(labels))])
+
+
 def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     """The HTML of a ranking figure (plotly JSON); the bars whose value (customdata) is in `links`
     lead somewhere when clicked. A figure without data (the "no data" figure) gives its note.
@@ -186,17 +212,28 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     if not data:
         notes = [str(note.get("text") or "") for note in layout.get("annotations") or []]
         return f'<p class="rank-bars-note">{escape(" ".join(notes))}</p>'
-    if any(trace.get("type") != "bar" for trace in data):
+    bar_traces = [trace for trace in data if trace.get("type") == "bar"]
+    # a column of text at the end of each row (a scatter of mode "text", e.g. each stack's total)
+    text_traces = [trace for trace in data if trace.get("type") == "scatter" and trace.get("mode") == "text"]
+    if not bar_traces or len(bar_traces) + len(text_traces) != len(data) or len(text_traces) > 1:
         raise NotDrawable("not bar traces")
-    horizontal = data[0].get("orientation") == "h"
-    if len(data) > 1 and (not horizontal or layout.get("barmode") != "group"):
-        raise NotDrawable("several bar traces, not grouped on a horizontal ranking")
-    series = [_series(trace, horizontal) for trace in data]
+    horizontal = bar_traces[0].get("orientation") == "h"
+    barmode = layout.get("barmode") if len(bar_traces) > 1 else None
+    if len(bar_traces) > 1 and (not horizontal or barmode not in ("group", "stack")):
+        raise NotDrawable("several bar traces, not grouped or stacked on a horizontal ranking")
+    stacked = barmode == "stack"
+    if text_traces and barmode == "group":
+        raise NotDrawable("a text trace beside grouped bars")
+    series = [_series(trace, horizontal) for trace in bar_traces]
     first = series[0]
     labels, keys, count = first.labels, first.keys, len(first.values)
     for other in series[1:]:
         if other.labels != labels or any(k is not None and k != key for k, key in zip(other.keys, keys)):
             raise NotDrawable("grouped bars of other categories or other keys")
+    ends = [sum(one.values[i] for one in series) if stacked else first.values[i] for i in range(count)]
+    column = _text_column(text_traces[0], labels, ends, horizontal) if text_traces else None
+    if stacked and (any(v < 0 for one in series for v in one.values) or any(t for one in series for t in one.texts)):
+        raise NotDrawable("stacked bars with a negative value or texts of their own")
 
     value_axis = layout.get("xaxis" if horizontal else "yaxis") or {}
     label_axis = layout.get("yaxis" if horizontal else "xaxis") or {}
@@ -207,7 +244,7 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     if _numbers(value_axis.get("range")):
         low, high = (_number(v) for v in value_axis["range"])
     else:  # as plotly's autorange (also plotly's answer to a range without numbers): the bars from zero, and the lines
-        reach = [0.0, *(v for one in series for v in one.values), *(at for at, *_ in guides)]
+        reach = [0.0, *(v for one in series for v in one.values), *(at for at, *_ in guides), *(ends if stacked else ())]
         low, high = min(reach), max(reach)
     if not horizontal and low < 0:
         raise NotDrawable("a negative bar on a vertical ranking")
@@ -218,20 +255,33 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
 
     zero = share(0.0)
 
-    def mark(one: _Series, i: int) -> tuple[str, str]:
-        """A bar's fill and its text."""
-        start, end = sorted((zero, share(one.values[i])))
+    def bar_fill(one: _Series, i: int, base: float = 0.0, attributes: str = "") -> str:
+        """A bar's fill (from `base`: the bars stacked before it)."""
+        start, end = sorted((share(base) if base else zero, share(base + one.values[i])))
         fill_style = f"--from:{start};--to:{end}"
         if one.colours[i] is not None:
             fill_style += f";background:{escape(str(one.colours[i]))}"
-        return (f'<span class="rank-fill" style="{fill_style}"></span>',
-                f'<span class="rank-text">{_html_lines(one.texts[i])}</span>')
+        return f'<span class="rank-fill" style="{fill_style}"{attributes}></span>'
+
+    def mark(one: _Series, i: int) -> tuple[str, str]:
+        """A bar's fill and its text (the text column's, where there is one)."""
+        text = column.texts[i] if column is not None else one.texts[i]
+        return bar_fill(one, i), f'<span class="rank-text">{_html_lines(text)}</span>'
+
+    def stack(i: int) -> str:
+        """A row's bars end to end, each from where the one before ended, and the row's text."""
+        parts, base = [], 0.0
+        for one in series:
+            parts.append(bar_fill(one, i, base, f' data-v="{one.values[i]!r}"'))
+            base += one.values[i]
+        text = column.texts[i] if column is not None else ""
+        return f'<span class="rank-series rank-stack">{"".join(parts)}<span class="rank-text">{_html_lines(text)}</span></span>'
 
     rows = []
     # plotly draws a horizontal ranking's first bar at the bottom: the list reads top down
     order = range(count - 1, -1, -1) if horizontal else range(count)
     for i in order:
-        tip = "\n".join(one.tip(i) for one in series)
+        tip = "\n".join([one.tip(i) for one in series] + ([column.tip(i)] if column is not None and column.tips else []))
         dimmed = first.opacities[i] is not None and float(first.opacities[i]) < 1
         row_style = f' style="opacity:{float(first.opacities[i]):g}"' if dimmed else ""
         # data-key: the value a click means (customdata); data-v: the bar's value (what tests read)
@@ -240,7 +290,9 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
             attributes += f' data-key="{escape(str(keys[i]))}"'
         link = keys[i] is not None and str(keys[i]) in links
         label = f'<span class="rank-label" title="{escape(labels[i])}">{_html_lines(written_labels[i])}</span>'
-        if horizontal:
+        if horizontal and stacked:
+            inner = f'{label}<span class="rank-track">{stack(i)}</span>'
+        elif horizontal:
             marks = "".join(f'<span class="rank-series" data-v="{one.values[i]!r}">{"".join(mark(one, i))}</span>'
                             for one in series)
             inner = f'{label}<span class="rank-track">{marks}</span>'
@@ -253,17 +305,18 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
         f'<span class="rank-guide rank-guide-{escape(dash)}" style="--at:{share(at)};--colour:{escape(colour)}">'
         f'<span class="rank-guide-label">{escape(label)}</span></span>' for at, colour, dash, label in guides)
     label_lines = max((len(_lines(label)) for label in written_labels), default=1)
-    texts = [text for one in series for text in one.texts]
+    texts = column.texts if column is not None else [text for one in series for text in one.texts]
+    lines = count if stacked else count * len(series)
     style = (f"--label:{_width_em(written_labels) + 0.4:.1f}em;--reserve:{_width_em(texts) + 0.6:.1f}em"
-             f";--rows:{max(count * len(series), 1)};--label-lines:{label_lines}")
+             f";--rows:{max(lines, 1)};--label-lines:{label_lines}")
     title = value_axis.get("title")
     title = title.get("text") if isinstance(title, dict) else title
     caption = f'<p class="rank-caption">{escape(str(title))}</p>' if title else ""
-    if len(series) > 1:  # the legend: which bar of a group is which
+    if len(series) > 1:  # the legend: which bar of a group or a stack is which
         caption += '<p class="rank-legend">' + "".join(
             f'<span class="rank-swatch" style="background:{escape(str(one.colours[0]))}"></span>{escape(one.name)}'
             for one in series) + "</p>"
-    kind = "rank-h" if horizontal else "rank-v"
+    kind = ("rank-h rank-stacked" if stacked else "rank-h") if horizontal else "rank-v"
     overlay = f'<div class="rank-guides">{guide_marks}</div>' if guides else ""
     heading = "".join(f'<p class="rank-note">{escape(note)}</p>' for note in notes)
     return (f'{heading}<div class="rank-bars {kind}{" rank-guided" if guides else ""}" style="{style}">{overlay}'

@@ -31,10 +31,11 @@ TRACES_JS = """(pid) => {
         if (horizontal) rows.reverse();
         const labels = rows.map(r => r.querySelector('.rank-label').textContent);
         const customdata = rows.map(r => r.dataset.key === undefined ? null : r.dataset.key);
-        // a row holds one bar per series (grouped bars), each its own trace
-        const count = rows.length ? Math.max(1, rows[0].querySelectorAll('.rank-series').length) : 1;
+        // a row holds one bar per series (grouped or stacked bars), each its own trace
+        const parts = (r) => r.querySelectorAll('.rank-series[data-v], .rank-stack > .rank-fill');
+        const count = rows.length ? Math.max(1, parts(rows[0]).length) : 1;
         return Array.from({length: count}, (_, k) => {
-            const values = rows.map(r => parseFloat((r.querySelectorAll('.rank-series')[k] || r).dataset.v));
+            const values = rows.map(r => parseFloat((parts(r)[k] || r).dataset.v));
             return {x: horizontal ? values : labels, y: horizontal ? labels : values, type: 'bar', customdata};
         });
     }

@@ -4,7 +4,7 @@ escaped, and a figure it cannot draw faithfully is refused, not drawn otherwise.
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
 
 import pandas as pd
 import pytest
@@ -140,6 +140,65 @@ def test_grouped_bars_share_a_row_each_with_its_value_text_and_colour_and_a_lege
     assert [c in first for c in (figures.ACCENT, figures.LEVEL_COLOURS[4])] == [True, True]
     assert bars[0]["data-tip"] == "交通事故 · 上报: 44\n交通事故 · 超期: 3"
     assert '<p class="rank-legend">' in html and "上报" in html.split('<p class="rank-legend">')[1]
+
+
+def test_stacked_bars_lie_end_to_end_with_the_text_written_after_them():
+    """Emergency calls by kind, stacked by response-time band, the total and mean response after
+    each row (eldercare_parts.calls_figure); a band name with "<" is text, not markup."""
+    from components.eldercare_parts import band_names, calls_figure
+
+    calls = pd.DataFrame({"kind": ["fall", "fall", "call", "call"], "name": ["跌倒报警", "跌倒报警", "一键呼叫", "一键呼叫"],
+                          "level": [0, 2, 0, 2], "calls": [30, 10, 12, 0], "total": [40, 40, 12, 12],
+                          "mean_response": [300.0, 300.0, 120.0, 120.0]})
+    figure = calls_figure(calls, "en", {"call"}).to_plotly_json()
+    html = rank_bars_html(figure, links={"fall", "call"})
+    assert 'class="rank-bars rank-h rank-stacked"' in html
+    bars = rows(html)
+    assert [b["label"] for b in bars] == ["跌倒报警", "一键呼叫"] and [b["data-key"] for b in bars] == ["fall", "call"]
+    assert [b["text"] for b in bars] == ["40 · mean 5.0 min", "12 · mean 2.0 min"]
+    assert bars[0]["style"] == f"opacity:{figures.DIMMED}" and "style" not in bars[1]  # "call" is chosen
+    first = html[html.index('data-key="fall"'):html.index('data-key="call"')]
+    # the second band starts where the first ends: shares of the axis' range (0 to 1.7 × the largest total)
+    spans = re.findall(r'class="rank-fill" style="--from:([\d.]+);--to:([\d.]+);background:([^"]+)" data-v="([^"]+)"',
+                       first)
+    assert [(float(a), float(b), float(v)) for a, b, _, v in spans] == [(0.0, round(30 / 68, 4), 30.0),
+                                                                       (round(30 / 68, 4), round(40 / 68, 4), 10.0)]
+    assert [colour for *_, colour, _ in spans] == [figures.LEVEL_COLOURS[0], figures.LEVEL_COLOURS[2]]
+    bands = band_names("en")
+    assert bars[0]["data-tip"] == f"跌倒报警 · {bands[0]}: 30\n跌倒报警 · {bands[2]}: 10"
+    assert bands[0].startswith("< ") and escape(bands[0]) in html and bands[0] not in html  # escaped
+    legend = html.split('<p class="rank-legend">')[1]
+    assert legend.count('class="rank-swatch"') == 2  # the bands drawn (no call of the third band)
+
+
+def test_a_stacked_ranking_of_older_residents_keeps_its_text_and_its_tooltips():
+    from components.eldercare_parts import population_figure
+
+    people = pd.DataFrame({"adcode": ["341003", "341002"], "name": ["黄山区", "屯溪区"], "aged_60_79": [30000, 20000],
+                           "aged_80": [6000, 5000], "aged_60": [36000, 25000], "ageing_rate": [24.5, 21.0]})
+    html = rank_bars_html(population_figure(people, "zh", "341002").to_plotly_json(), links={"341003"})
+    bars = rows(html)
+    assert [b["label"] for b in bars] == ["黄山区", "屯溪区"]
+    assert [b["text"] for b in bars] == ["老龄化率 24.5%", "老龄化率 21.0%"]
+    assert [b["link"] for b in bars] == [True, False]
+    assert bars[0]["data-tip"] == "黄山区 · 60–79岁 30,000 人\n黄山区 · 80岁及以上 6,000 人\n黄山区 · 60+ 36,000 (  老龄化率 24.5%)"
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda f: f.update_traces(x=[1, 1], selector={"mode": "text"}), "not at the ends"),
+    (lambda f: f.update_traces(textposition="middle left", selector={"mode": "text"}), "not to the right"),
+    (lambda f: f.update_layout(barmode="group"), "beside grouped"),
+    (lambda f: f.update_traces(text=["a", "b"], selector={"type": "bar"}), "texts of their own"),
+])
+def test_stacked_bars_these_bars_cannot_draw_faithfully_are_refused(change, reason):
+    from components.eldercare_parts import population_figure
+
+    people = pd.DataFrame({"adcode": ["341003", "341002"], "name": ["黄山区", "屯溪区"], "aged_60_79": [30000, 20000],
+                           "aged_80": [6000, 5000], "aged_60": [36000, 25000], "ageing_rate": [24.5, 21.0]})
+    figure = population_figure(people, "zh", "")
+    change(figure)
+    with pytest.raises(NotDrawable, match=reason):
+        rank_bars_html(figure.to_plotly_json(), links=KEYS)
 
 
 def test_the_no_data_figure_gives_its_note_and_a_ranking_of_no_rows_is_empty():
