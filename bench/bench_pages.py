@@ -220,7 +220,8 @@ def wait_warmed(served, timeout: float = 1200) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         with open(served.log.name, encoding="utf-8", errors="replace") as log:
-            if "one click away" in log.read():
+            text = log.read()
+            if "one click away" in text or "warmed already" in text:  # warmed by this app, or by an earlier one
                 return
         time.sleep(0.5)
     print("(the app did not report warming within the timeout)")

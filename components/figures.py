@@ -213,7 +213,7 @@ def funnel(frame: pd.DataFrame, *, stage: str, value: str, key: str, selected: s
 
 
 def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, target_b: str, unit: str,
-            label_a: str, label_b: str, attained: str) -> plot.Figure:
+            label_a: str, label_b: str, attained: str, label_actual: str) -> plot.Figure:
     """Plan indicators as bullet charts: the bar is the current value, ticks the two targets;
     attainment colours the bar and a ✓/✗ mark says it in text too."""
     frame = frame.iloc[::-1]
@@ -225,7 +225,7 @@ def bullets(frame: pd.DataFrame, *, name: str, actual: str, target_a: str, targe
     fig.add_trace(plot.Bar(
         y=frame[name], x=frame[actual] / scale * 100, orientation="h", marker={"color": colours},
         text=[f"{m} {v:g}{u}" for m, v, u in zip(marks, frame[actual], frame[unit])], textposition="auto",
-        customdata=frame[name], width=0.45, name="current",
+        customdata=frame[name], width=0.45, name=label_actual,
         hovertemplate="%{y}: %{text}<extra></extra>",
     ))
     fig.add_trace(plot.Scatter(

@@ -2,7 +2,8 @@
 
 A ranking (`figures.ranking_bar`: one bar trace, a label, a value and a text per bar, optional
 threshold lines and notes; grouped horizontal bars, `figures.incident_kinds`; stacked horizontal
-bars with a text at each row's end, `eldercare_parts.calls_figure`) is the commonest
+bars with a text at each row's end, `eldercare_parts.calls_figure`; marks on the rows, such as a
+spot's peak, `tourism_parts.spot_load_figure`) is the commonest
 chart of the cockpits. Drawn by plotly, each one costs about 10–18 ms of the browser's time
 whenever it changes, and a drill changes them all: on the safety cockpit seven of nine charts are
 rankings. As HTML they cost a fraction of a millisecond.
@@ -203,6 +204,51 @@ def _text_column(trace: dict, labels: list[str], ends: list[float], horizontal: 
                        tips=[] if skip else [column.tip(i) for i in range(len(labels))])
 
 
+# plotly's marker symbols these bars draw (CSS classes rank-marker-…), and where each takes its colour
+_SYMBOLS = {"diamond": "color", "line-ns-open": "line"}
+
+
+@dataclass
+class _Markers:
+    """A scatter of markers on the rows: each row's value (None: no mark), look and tooltip line."""
+
+    name: str
+    values: list[float | None]
+    tips: list[str]
+    symbol: str
+    colour: str
+    size: float
+
+
+def _markers(trace: dict, labels: list[str], horizontal: bool) -> _Markers:
+    """Marks on a horizontal ranking's rows, one per row at most (a row without a value has none)."""
+    marker = trace.get("marker") or {}
+    symbol = marker.get("symbol")
+    if not horizontal or symbol not in _SYMBOLS:
+        raise NotDrawable(f"markers of symbol {symbol!r} on {'horizontal' if horizontal else 'vertical'} bars")
+    colour = marker.get("color") if _SYMBOLS[symbol] == "color" else (marker.get("line") or {}).get("color")
+    if not isinstance(colour, str):
+        raise NotDrawable("markers of several colours")
+    ys, xs = trace.get("y"), trace.get("x")
+    if ys is None or xs is None or [str(y) for y in _items(ys, len(ys))] != labels:
+        raise NotDrawable("markers not one per row")
+    values = [None if x is None or (isinstance(x, float) and math.isnan(x)) else _number(x) for x in _items(xs, len(labels))]
+    # the tooltip line of each mark, from a series of the marks that have a value
+    shown = [i for i, value in enumerate(values) if value is not None]
+    tips = [""] * len(labels)
+    if shown:
+        def of_shown(name: str):
+            return None if trace.get(name) is None else [_items(trace[name], len(labels))[i] for i in shown]
+
+        one = _series({"orientation": "h", "name": trace.get("name"), "y": [labels[i] for i in shown],
+                       "x": [values[i] for i in shown], "text": of_shown("text"), "hovertext": of_shown("hovertext"),
+                       "customdata": of_shown("customdata"), "hovertemplate": trace.get("hovertemplate")}, True)
+        for j, i in enumerate(shown):
+            tips[i] = one.tip(j)
+    return _Markers(name=str(trace.get("name") or ""), values=values, tips=tips, symbol=symbol, colour=colour,
+                    size=float(marker.get("size") or 8))
+
+
 def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     """The HTML of a ranking figure (plotly JSON); the bars whose value (customdata) is in `links`
     lead somewhere when clicked. A figure without data (the "no data" figure) gives its note.
@@ -215,7 +261,10 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     bar_traces = [trace for trace in data if trace.get("type") == "bar"]
     # a column of text at the end of each row (a scatter of mode "text", e.g. each stack's total)
     text_traces = [trace for trace in data if trace.get("type") == "scatter" and trace.get("mode") == "text"]
-    if not bar_traces or len(bar_traces) + len(text_traces) != len(data) or len(text_traces) > 1:
+    # marks on the rows (a scatter of mode "markers": a spot's peak, a plan's targets)
+    marker_traces = [trace for trace in data if trace.get("type") == "scatter" and trace.get("mode") == "markers"]
+    if (not bar_traces or len(bar_traces) + len(text_traces) + len(marker_traces) != len(data)
+            or len(text_traces) > 1):
         raise NotDrawable("not bar traces")
     horizontal = bar_traces[0].get("orientation") == "h"
     barmode = layout.get("barmode") if len(bar_traces) > 1 else None
@@ -232,6 +281,7 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
             raise NotDrawable("grouped bars of other categories or other keys")
     ends = [sum(one.values[i] for one in series) if stacked else first.values[i] for i in range(count)]
     column = _text_column(text_traces[0], labels, ends, horizontal) if text_traces else None
+    markers = [_markers(trace, labels, horizontal) for trace in marker_traces]
     if stacked and (any(v < 0 for one in series for v in one.values) or any(t for one in series for t in one.texts)):
         raise NotDrawable("stacked bars with a negative value or texts of their own")
 
@@ -244,7 +294,8 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     if _numbers(value_axis.get("range")):
         low, high = (_number(v) for v in value_axis["range"])
     else:  # as plotly's autorange (also plotly's answer to a range without numbers): the bars from zero, and the lines
-        reach = [0.0, *(v for one in series for v in one.values), *(at for at, *_ in guides), *(ends if stacked else ())]
+        reach = [0.0, *(v for one in series for v in one.values), *(at for at, *_ in guides), *(ends if stacked else ()),
+                 *(v for one in markers for v in one.values if v is not None)]
         low, high = min(reach), max(reach)
     if not horizontal and low < 0:
         raise NotDrawable("a negative bar on a vertical ranking")
@@ -281,7 +332,8 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     # plotly draws a horizontal ranking's first bar at the bottom: the list reads top down
     order = range(count - 1, -1, -1) if horizontal else range(count)
     for i in order:
-        tip = "\n".join([one.tip(i) for one in series] + ([column.tip(i)] if column is not None and column.tips else []))
+        tip = "\n".join([one.tip(i) for one in series] + ([column.tip(i)] if column is not None and column.tips else [])
+                        + [one.tips[i] for one in markers if one.values[i] is not None])
         dimmed = first.opacities[i] is not None and float(first.opacities[i]) < 1
         row_style = f' style="opacity:{float(first.opacities[i]):g}"' if dimmed else ""
         # data-key: the value a click means (customdata); data-v: the bar's value (what tests read)
@@ -290,12 +342,16 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
             attributes += f' data-key="{escape(str(keys[i]))}"'
         link = keys[i] is not None and str(keys[i]) in links
         label = f'<span class="rank-label" title="{escape(labels[i])}">{_html_lines(written_labels[i])}</span>'
+        on_row = "".join(
+            f'<span class="rank-marker rank-marker-{one.symbol}" data-m="{k}" data-v="{one.values[i]!r}" '
+            f'style="--at:{share(one.values[i])};--colour:{escape(one.colour)};--size:{one.size:g}px"></span>'
+            for k, one in enumerate(markers) if one.values[i] is not None)
         if horizontal and stacked:
-            inner = f'{label}<span class="rank-track">{stack(i)}</span>'
+            inner = f'{label}<span class="rank-track">{stack(i)}{on_row}</span>'
         elif horizontal:
             marks = "".join(f'<span class="rank-series" data-v="{one.values[i]!r}">{"".join(mark(one, i))}</span>'
                             for one in series)
-            inner = f'{label}<span class="rank-track">{marks}</span>'
+            inner = f'{label}<span class="rank-track">{marks}{on_row}</span>'
         else:
             fill, text = mark(first, i)
             inner = f'<span class="rank-track">{text}{fill}</span>{label}'
@@ -312,10 +368,12 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     title = value_axis.get("title")
     title = title.get("text") if isinstance(title, dict) else title
     caption = f'<p class="rank-caption">{escape(str(title))}</p>' if title else ""
-    if len(series) > 1:  # the legend: which bar of a group or a stack is which
+    if len(series) > 1 or markers:  # the legend: which bar of a group or a stack is which, and the marks
         caption += '<p class="rank-legend">' + "".join(
             f'<span class="rank-swatch" style="background:{escape(str(one.colours[0]))}"></span>{escape(one.name)}'
-            for one in series) + "</p>"
+            for one in series) + "".join(
+            f'<span class="rank-marker rank-marker-{one.symbol}" style="--colour:{escape(one.colour)};'
+            f'--size:{one.size:g}px"></span>{escape(one.name)}' for one in markers) + "</p>"
     kind = ("rank-h rank-stacked" if stacked else "rank-h") if horizontal else "rank-v"
     overlay = f'<div class="rank-guides">{guide_marks}</div>' if guides else ""
     heading = "".join(f'<p class="rank-note">{escape(note)}</p>' for note in notes)

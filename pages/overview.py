@@ -113,7 +113,8 @@ def plan_figure(frame: pd.DataFrame, view: ViewState, panel: Panel):
     frame["attained"] = frame["attained_2025"].fillna(False).astype(bool)
     return figures.bullets(frame, name="indicator", actual="actual", target_a="target_2023",
                            target_b="target_2025", unit="unit", label_a=pick(view.lang, "2023目标", "2023 target"),
-                           label_b=pick(view.lang, "2025目标", "2025 target"), attained="attained")
+                           label_b=pick(view.lang, "2025目标", "2025 target"), attained="attained",
+                           label_actual=pick(view.lang, "当前值", "Current"))
 
 
 DIMENSION_NAMES = {"dynamics": ("城市动态", "City dynamics"), "economy": ("经济运行", "Economy"),
@@ -171,7 +172,7 @@ PANELS = register_panels(PATH, [
           filters=("theme",), width=4, source_zh="市城市运行管理中心", source_en="City Operations Centre"),
     Panel("overview.overdue", "超期事件", "Overdue incidents", query=incidents.overdue_list, render=overdue_render,
           filters=("theme",), width=4, source_zh="市城市运行管理中心", source_en="City Operations Centre"),
-    Panel("overview.plan", "十四五规划指标", "Plan indicators (2021–2025)", query=plan.plan_progress,
+    Panel("overview.plan", "十四五规划指标", "Plan indicators (2021–2025)", bars=True, query=plan.plan_progress,
           figure=plan_figure, width=12, height=2, source_zh="十四五数字政府建设规划", source_en="City plan",
           screen=False),  # yearly targets: for the desk; the wall keeps its height for live panels
 ])

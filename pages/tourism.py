@@ -211,7 +211,7 @@ PANELS = register_panels(PATH, [
     Panel("tourism.map", "客流地图", "Visitor map", query=map_regions, width=4, height=2,
           map=MapSpec(metrics=MAP_METRICS, points=map_points, point_click=CrossFilter("spot")),
           indicators=MAP_METRICS[:1]),
-    Panel("tourism.spot_load", "景区实时承载", "Scenic spot load", query=tourism.spot_load, figure=spot_figure,
+    Panel("tourism.spot_load", "景区实时承载", "Scenic spot load", bars=True, query=tourism.spot_load, figure=spot_figure,
           click=CrossFilter("spot"), width=4, height=2, indicators=(SPOT_LOAD,)),
     Panel("tourism.trend", "客流趋势（同比 · 节假日）", "Visitors vs last year, holidays marked",
           query=tourism.visitor_trend, figure=trend_figure, filters=("spot",), brush=True, width=4,

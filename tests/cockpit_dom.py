@@ -34,10 +34,14 @@ TRACES_JS = """(pid) => {
         // a row holds one bar per series (grouped or stacked bars), each its own trace
         const parts = (r) => r.querySelectorAll('.rank-series[data-v], .rank-stack > .rank-fill');
         const count = rows.length ? Math.max(1, parts(rows[0]).length) : 1;
-        return Array.from({length: count}, (_, k) => {
+        const traces = Array.from({length: count}, (_, k) => {
             const values = rows.map(r => parseFloat((parts(r)[k] || r).dataset.v));
             return {x: horizontal ? values : labels, y: horizontal ? labels : values, type: 'bar', customdata};
         });
+        // marks on the rows (a peak, a target): one scatter each, NaN on a row without its mark
+        const kinds = [...new Set(rows.flatMap(r => Array.from(r.querySelectorAll('.rank-marker'), m => m.dataset.m)))];
+        return traces.concat(kinds.map(k => ({type: 'scatter', y: labels, customdata,
+            x: rows.map(r => { const m = r.querySelector(`.rank-marker[data-m="${k}"]`); return m ? parseFloat(m.dataset.v) : NaN; })})));
     }
     const el = panel && panel.querySelector('.js-plotly-plot');
     return el && el._fullData ? el._fullData.map(t => ({x: list(t.x), y: list(t.y),

@@ -78,3 +78,43 @@ def test_workers_share_the_cache_and_see_new_data(demo_env, tmp_path, kind):
     change(url, -500)
     if kind == "file":
         assert any((var / "cache").iterdir())
+
+
+def test_a_full_file_cache_is_pruned_in_one_pass_keeping_what_expires_last(tmp_path, monkeypatch):
+    """Past its threshold the file cache removes what has expired and then what expires first, down
+    to PRUNED_TO of the threshold, in one reading of its folder; the writes after it read no folder
+    until it is full again (cachelib's own read every file on every write once full)."""
+    import time
+
+    from flask import Flask
+
+    from data import cache as cache_module
+
+    server = Flask("prune")
+    server.config.update(CACHE_TYPE="data.cache.PrunedFileSystemCache", CACHE_DIR=str(tmp_path),
+                         CACHE_THRESHOLD=50, CACHE_DEFAULT_TIMEOUT=3600)
+    store = cache_module.Cache(server)
+    backend = server.extensions["cache"][store]
+    assert isinstance(backend, cache_module.PrunedFileSystemCache)
+    clock = [1_000_000.0]
+    # each entry written a second after the one before (cachelib reads the clock as `time`)
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    monkeypatch.setattr("cachelib.file.time", lambda: clock[0])
+    scans = []
+    listed = backend._list_dir
+    monkeypatch.setattr(backend, "_list_dir", lambda: scans.append(1) or listed())
+    store.set("expired", "gone", timeout=1)
+    for number in range(50):
+        clock[0] += 1
+        store.set(f"entry {number}", number)
+    assert scans == []  # at the threshold, not over it
+    clock[0] += 1
+    store.set("entry 50", 50)  # over: one pass before it is written
+    assert len(scans) == 1
+    assert len(list(listed())) == 41 and backend._file_count == 41  # 40 kept, and the entry written
+    assert store.get("expired") is None and all(store.get(f"entry {number}") is None for number in range(10))
+    assert all(store.get(f"entry {number}") == number for number in range(10, 51))
+    for number in range(51, 61):
+        clock[0] += 1
+        store.set(f"entry {number}", number)
+    assert len(scans) == 1  # ten writes later, still one pass

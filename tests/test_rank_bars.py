@@ -184,6 +184,58 @@ def test_a_stacked_ranking_of_older_residents_keeps_its_text_and_its_tooltips():
     assert bars[0]["data-tip"] == "黄山区 · 60–79岁 30,000 人\n黄山区 · 80岁及以上 6,000 人\n黄山区 · 60+ 36,000 (  老龄化率 24.5%)"
 
 
+def test_marks_on_the_rows_sit_at_their_values_with_their_tooltips_and_legend():
+    """A spot's load with its peak of the range as a ◆ (a spot without a peak has none); a plan
+    indicator's bar with its two targets as ticks."""
+    from components.tourism_parts import spot_load_figure
+    from data.catalogue import indicator
+
+    ind = indicator("tourism.spot_load")
+    spots = pd.DataFrame({"spot_id": [1, 2], "label": ["黄山风景区", "宏村"], "load": [85.0, 40.0], "level": [2, 0],
+                          "arrivals": [42500, 8000], "capacity": [50000, 20000], "peak_load": [95.0, float("nan")],
+                          "peak_day": [pd.Timestamp("2026-11-22"), pd.NaT]})
+    html = rank_bars_html(spot_load_figure(spots, ind, "zh", set()).to_plotly_json(), links={"1", "2"})
+    bars = rows(html)
+    assert [b["label"] for b in bars] == ["黄山风景区", "宏村"] and [b["data-key"] for b in bars] == ["1", "2"]
+    top = max(85.0, 95.0, ind.thresholds[3]) * 1.15
+    assert re.findall(r'class="rank-marker rank-marker-diamond" data-m="0" data-v="([^"]+)" style="--at:([\d.]+);',
+                      html) == [("95.0", f"{round(95.0 / top, 4):g}")]
+    assert bars[0]["data-tip"] == "黄山风景区\n承载率 85.0%\n入园/日容量 42,500 / 50,000\n黄山风景区\n峰值 95.0% (11-22)"
+    assert "峰值" not in bars[1]["data-tip"]
+    legend = html.split('<p class="rank-legend">')[1]
+    assert "当日承载率" in legend and 'rank-marker-diamond' in legend and "区间峰值" in legend
+    assert html.count('class="rank-guide ') == 2  # the yellow and red crowd thresholds
+
+    plan = pd.DataFrame({"indicator": ["5G基站", "森林覆盖率"], "actual": [8000.0, 82.0], "target_2023": [6000.0, 82.0],
+                         "target_2025": [10000.0, 83.0], "unit": ["个", "%"], "attained": [False, False]})
+    html = rank_bars_html(figures.bullets(plan, name="indicator", actual="actual", target_a="target_2023",
+                                          target_b="target_2025", unit="unit", label_a="2023目标", label_b="2025目标",
+                                          attained="attained", label_actual="当前值").to_plotly_json(), links=())
+    ticks = re.findall(r'class="rank-marker rank-marker-line-ns-open" data-m="(\d)" data-v="([^"]+)"', html)
+    assert ticks == [("0", "60.0"), ("1", "100.0"), ("0", f"{82 / 83 * 100!r}"), ("1", "100.0")]
+    assert rows(html)[0]["data-tip"] == "5G基站: ✗ 8000个\n2023目标: 6000\n2025目标: 10000"
+    assert [name for name in ("当前值", "2023目标", "2025目标") if name in html.split('<p class="rank-legend">')[1]] == [
+        "当前值", "2023目标", "2025目标"]
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda f: f.update_traces(marker_symbol="circle", selector={"type": "scatter"}), "symbol 'circle'"),
+    (lambda f: f.update_traces(marker_color=["red", "blue"], selector={"type": "scatter"}), "several colours"),
+    (lambda f: setattr(f.data[1], "y", ["黄山风景区", "宏村"]), "not one per row"),  # drawn bottom up: reversed
+])
+def test_marks_these_bars_cannot_draw_faithfully_are_refused(change, reason):
+    from components.tourism_parts import spot_load_figure
+    from data.catalogue import indicator
+
+    spots = pd.DataFrame({"spot_id": [1, 2], "label": ["黄山风景区", "宏村"], "load": [85.0, 40.0], "level": [2, 0],
+                          "arrivals": [42500, 8000], "capacity": [50000, 20000], "peak_load": [95.0, 50.0],
+                          "peak_day": [pd.Timestamp("2026-11-22"), pd.Timestamp("2026-11-20")]})
+    figure = spot_load_figure(spots, indicator("tourism.spot_load"), "zh", set())
+    change(figure)
+    with pytest.raises(NotDrawable, match=reason):
+        rank_bars_html(figure.to_plotly_json(), links=KEYS)
+
+
 @pytest.mark.parametrize("change, reason", [
     (lambda f: f.update_traces(x=[1, 1], selector={"mode": "text"}), "not at the ends"),
     (lambda f: f.update_traces(textposition="middle left", selector={"mode": "text"}), "not to the right"),
