@@ -99,6 +99,11 @@ window.cockpitMap = (function () {
         });
         return shown;
     }
+    function openTooltipFirstTime(event) {
+        const marker = event.target;
+        const label = marker.feature && marker.feature.properties ? marker.feature.properties.label : "";
+        marker.bindTooltip(escapeHtml(label || ""), {direction: "top"}).openTooltip(event.latlng);
+    }
     function pointToLayer(feature, latlng, context) {
         const h = (context && context.hideout) || {};
         const p = feature.properties;
@@ -111,7 +116,9 @@ window.cockpitMap = (function () {
             radius: radius, color: selected ? "#f59f00" : "#ffffff", weight: selected ? 3 : 1.2,
             fillColor: p.colour || LEVELS[level] || LEVELS[0], fillOpacity: dim ? 0.25 : 0.85,
         });
-        marker.bindTooltip(escapeHtml(p.label || ""), {direction: "top"});
+        // its tooltip is made when the pointer first comes over it: a county's thousands of points
+        // each bound one as they were drawn (a tooltip object and its listeners per point)
+        marker.once("mouseover", openTooltipFirstTime);
         if (selected) {
             // drawn above its neighbours (a chosen spot next to another must stay clickable, to take
             // it off again): after the whole layer is added, which happens in one go

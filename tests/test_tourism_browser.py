@@ -126,6 +126,9 @@ def test_drill_by_bar_filter_by_spot_and_map_point_links_to_the_desk(page, demo_
     wait_for_points(page, "tourism.map", f"""points.filter(p => p.colour === '#f59f00' && p.weight === 3
         && p.fillOpacity === 0.85).map(p => p.key).join() === '{HONGCUN}'""")
     assert "宏村" in hover_map_point(page, "tourism.map", HONGCUN)  # each point names itself
+    page.mouse.move(5, 5)  # away: the tooltip goes; back: it comes again (it is made at the first hover)
+    page.wait_for_function("() => !document.querySelector('[data-panel=\"tourism.map\"] .leaflet-tooltip')")
+    assert "宏村" in hover_map_point(page, "tourism.map", HONGCUN)
     click_map_point(page, "tourism.map", HONGCUN)
     page.wait_for_function("() => !location.search.includes('spot=')")
     trend = visitor_trend(county)
