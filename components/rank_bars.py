@@ -304,11 +304,9 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     def share(value: float) -> float:
         return round(min(1.0, max(0.0, (value - low) / span)), 4)
 
-    zero = share(0.0)
-
     def bar_fill(one: _Series, i: int, base: float = 0.0, attributes: str = "") -> str:
         """A bar's fill (from `base`: the bars stacked before it)."""
-        start, end = sorted((share(base) if base else zero, share(base + one.values[i])))
+        start, end = sorted((share(base), share(base + one.values[i])))
         fill_style = f"--from:{start};--to:{end}"
         if one.colours[i] is not None:
             fill_style += f";background:{escape(str(one.colours[i]))}"
