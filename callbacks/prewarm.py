@@ -72,7 +72,7 @@ def one_click_views(view: ViewState) -> list[ViewState]:
     chart or ranking that filters carries, and each point of a map that filters by its points and
     has at most MAX_POINT_VIEWS of them. Drills lead to first views, warmed already; links lead
     out of the cockpit. Read from the cache (the view has been warmed)."""
-    from callbacks.clicks import apply_click, filter_toggle
+    from callbacks.clicks import filter_toggle
     from callbacks.panels import figure_view, graph_content, map_content
 
     found: dict[ViewState, None] = {}
@@ -91,8 +91,9 @@ def one_click_views(view: ViewState) -> list[ViewState]:
         except Exception:  # warm() has logged it
             continue
         for value in dict.fromkeys(str(value) for value in values):
-            if behaviour is not None and filter_toggle(behaviour, value) is not None:
-                found[apply_click(view, behaviour, value)] = None
+            toggle = filter_toggle(behaviour, value)  # None for a drill, a link, or no click at all
+            if toggle is not None:
+                found[view.toggle_filter(*toggle)] = None
     found.pop(view, None)
     return list(found)
 

@@ -185,10 +185,7 @@ class _TextColumn:
     """The text a scatter of mode "text" writes at the end of each row, and its tooltip lines."""
 
     texts: list[str]
-    tips: list[str]
-
-    def tip(self, i: int) -> str:
-        return self.tips[i]
+    tips: list[str]  # none when the trace has no tooltip
 
 
 def _text_column(trace: dict, labels: list[str], ends: list[float], horizontal: bool) -> _TextColumn:
@@ -330,7 +327,7 @@ def rank_bars_html(figure: dict, *, links: Collection[str] = ()) -> str:
     # plotly draws a horizontal ranking's first bar at the bottom: the list reads top down
     order = range(count - 1, -1, -1) if horizontal else range(count)
     for i in order:
-        tip = "\n".join([one.tip(i) for one in series] + ([column.tip(i)] if column is not None and column.tips else [])
+        tip = "\n".join([one.tip(i) for one in series] + ([column.tips[i]] if column is not None and column.tips else [])
                         + [one.tips[i] for one in markers if one.values[i] is not None])
         dimmed = first.opacities[i] is not None and float(first.opacities[i]) < 1
         row_style = f' style="opacity:{float(first.opacities[i]):g}"' if dimmed else ""
